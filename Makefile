@@ -1,0 +1,66 @@
+# guessgame: `make run` to play, `make test` to run every test.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+PORT ?= 8000
+PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/test
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
+
+.PHONY: help install migrate run serve test test-sqlite test-postgres lint format bench train clean
+
+help:
+	@echo "make run    - install, migrate and start web + worker + broker on http://127.0.0.1:$(PORT)"
+	@echo "make serve  - the production-like stack (gunicorn, whitenoise, Celery worker + beat)"
+	@echo "make test   - the whole suite, on SQLite and (when reachable) PostgreSQL"
+	@echo "make lint   - ruff"
+	@echo "make bench  - benchmarks under bench/"
+	@echo "make train  - retrain the default model from scratch (about 15 minutes)"
+
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+migrate: install
+	$(PY) manage.py migrate --noinput
+
+run: migrate
+	GUESSGAME_PORT=$(PORT) $(VENV)/bin/honcho --procfile Procfile start
+
+# Production-like on this machine: plain HTTP on localhost, so the https-only
+# protections are off here; behind TLS leave them at their (on) defaults.
+serve: export DJANGO_ENV := production
+serve: export DEBUG := false
+serve: export SECURE_SSL_REDIRECT := false
+serve: export SECURE_COOKIES := false
+serve: export SECURE_HSTS_SECONDS := 0
+serve: install
+	@mkdir -p var && test -s var/secret_key || $(PY) -c "import secrets; print(secrets.token_urlsafe(64))" > var/secret_key
+	SECRET_KEY=$$(cat var/secret_key) $(PY) manage.py migrate --noinput
+	SECRET_KEY=$$(cat var/secret_key) $(PY) manage.py collectstatic --noinput --verbosity 0
+	SECRET_KEY=$$(cat var/secret_key) GUESSGAME_PORT=$(PORT) $(VENV)/bin/honcho --procfile Procfile.serve start
+
+# Tests use their own var/test (database file, embedded Redis socket), never var/.
+test: install
+	@bash tests/run.sh
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: install
+	$(VENV)/bin/ruff format .
+	$(VENV)/bin/ruff check --fix .
+
+bench: install
+	$(PY) bench/run_all.py
+
+train: install
+	$(PY) -m training.train --model default --out inference/shipped/default-v1
+
+clean:
+	rm -rf var staticfiles .pytest_cache

@@ -1,0 +1,11 @@
+"""The one Celery app. All configuration lives in settings as ``CELERY_*``."""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "guessgame.settings")
+
+app = Celery("guessgame")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()

@@ -1,0 +1,17 @@
+from guessgame.game import constants
+
+
+def drawing_constants(request) -> dict:
+    """Canvas and game constants for every template (and, through data- attributes, JS)."""
+    return {
+        "CANVAS_PX": constants.CANVAS_PX,
+        "PEN_PX": constants.PEN_PX,
+        "ROUND_SECONDS": constants.ROUND_SECONDS,
+        "ROUNDS_PER_GAME": constants.ROUNDS_PER_GAME,
+        "SCORE_THRESHOLD": constants.SCORE_THRESHOLD,
+        "THRESHOLD_MIN": constants.THRESHOLD_MIN,
+        "THRESHOLD_MAX": constants.THRESHOLD_MAX,
+        "THRESHOLD_STEP": constants.THRESHOLD_STEP,
+        "THRESHOLD_DEFAULT": constants.THRESHOLD_DEFAULT,
+        "LIVE_GUESS_DEBOUNCE_MS": constants.LIVE_GUESS_DEBOUNCE_MS,
+    }

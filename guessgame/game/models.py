@@ -1,0 +1,217 @@
+"""Games, rounds, drawings and the staff's review decisions.
+
+Rules about one record are methods here; flows across records are in ``services.py``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from django.conf import settings
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+from guessgame.game import constants
+
+
+class Game(models.Model):
+    """Ten rounds, each digit once, in random order."""
+
+    player = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="games"
+    )
+    started_at = models.DateTimeField(default=timezone.now, db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True, db_index=True)
+    score = models.IntegerField(default=0)
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["-score", "finished_at"], name="game_leaderboard_idx")]
+
+    def __str__(self) -> str:
+        return f"Game {self.pk} of {self.player} ({self.score} points)"
+
+    @property
+    def is_finished(self) -> bool:
+        return self.finished_at is not None
+
+
+class Round(models.Model):
+    """One target digit and its server-side clock."""
+
+    game = models.ForeignKey(Game, on_delete=models.CASCADE, related_name="rounds")
+    number = models.PositiveSmallIntegerField(help_text="1 to 10, in play order.")
+    target = models.PositiveSmallIntegerField(help_text="The digit the player must draw.")
+    started_at = models.DateTimeField(null=True, blank=True, help_text="When the clock started.")
+    submitted_at = models.DateTimeField(null=True, blank=True)
+    points = models.IntegerField(default=0)
+    scored = models.BooleanField(default=False, help_text="Points are final (prediction done).")
+
+    class Meta:
+        ordering = ["game", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["game", "number"], name="round_number_once_per_game"),
+            models.UniqueConstraint(fields=["game", "target"], name="round_digit_once_per_game"),
+            models.CheckConstraint(condition=Q(target__lte=9), name="round_target_is_a_digit"),
+            models.CheckConstraint(
+                condition=Q(number__gte=1) & Q(number__lte=constants.ROUNDS_PER_GAME),
+                name="round_number_in_range",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Round {self.number} of game {self.game_id}: draw {self.target}"
+
+    @property
+    def deadline(self):
+        if self.started_at is None:
+            return None
+        return self.started_at + constants.ROUND_DURATION
+
+    def seconds_left(self, now=None) -> float:
+        if self.started_at is None:
+            return constants.ROUND_SECONDS
+        now = now or timezone.now()
+        return max(0.0, (self.deadline - now).total_seconds())
+
+    def is_late(self, at) -> bool:
+        """Late means after the deadline plus a small grace for network latency."""
+        return self.started_at is not None and at > self.deadline + constants.SUBMIT_GRACE
+
+
+class DrawingQuerySet(models.QuerySet):
+    def misclassified(self):
+        return self.filter(prediction_status=Drawing.Prediction.DONE, blank=False).exclude(
+            predicted_digit=F("label")
+        )
+
+    def pending_prediction(self):
+        return self.filter(prediction_status=Drawing.Prediction.PENDING)
+
+    def exportable(self):
+        return self.exclude(review_status=Drawing.Review.REJECTED).exclude(blank=True)
+
+
+class Drawing(models.Model):
+    """A player's drawing with its true label: the data the model learns from."""
+
+    class Prediction(models.TextChoices):
+        PENDING = "pending", "Waiting for the model"
+        DONE = "done", "Predicted"
+        FAILED = "failed", "Could not be predicted"
+
+    class Review(models.TextChoices):
+        UNREVIEWED = "unreviewed", "Unreviewed"
+        APPROVED = "approved", "Approved"
+        RELABELLED = "relabelled", "Relabelled"
+        REJECTED = "rejected", "Rejected"
+
+    class Flag(models.TextChoices):
+        NONE = "", "Not flagged"
+        DREW_SOMETHING_ELSE = "drew_something_else", "I drew something else"
+        LABEL_WRONG = "label_wrong", "The model is right, the label is wrong"
+
+    # One drawing per round, enforced by the database (two tabs or a double click count once).
+    round = models.OneToOneField(
+        Round, on_delete=models.CASCADE, related_name="drawing", null=True, blank=True
+    )
+    player = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="drawings",
+    )
+    label = models.PositiveSmallIntegerField(help_text="The true label: the round's target.")
+    image_png = models.BinaryField(help_text="The PNG the browser sent.")
+    strokes = models.JSONField(
+        default=list, blank=True, help_text="[[x...],[y...],[t ms...]] per stroke."
+    )
+    pixels = models.BinaryField(
+        null=True, blank=True, help_text="The 28x28 uint8 image the model saw (784 bytes)."
+    )
+    blank = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+    late = models.BooleanField(default=False, help_text="Submitted after the round clock ran out.")
+
+    prediction_status = models.CharField(
+        max_length=10, choices=Prediction.choices, default=Prediction.PENDING, db_index=True
+    )
+    predicted_digit = models.PositiveSmallIntegerField(null=True, blank=True)
+    confidence = models.FloatField(null=True, blank=True)
+    probabilities = models.JSONField(null=True, blank=True)
+    model_version = models.ForeignKey(
+        "inference.ModelVersion",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="drawings",
+    )
+    predicted_at = models.DateTimeField(null=True, blank=True)
+
+    flag = models.CharField(max_length=30, choices=Flag.choices, default=Flag.NONE, blank=True)
+    flagged_at = models.DateTimeField(null=True, blank=True)
+
+    review_status = models.CharField(
+        max_length=12, choices=Review.choices, default=Review.UNREVIEWED, db_index=True
+    )
+    reviewed_label = models.PositiveSmallIntegerField(null=True, blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = DrawingQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(condition=Q(label__lte=9), name="drawing_label_is_a_digit"),
+            models.CheckConstraint(
+                condition=Q(reviewed_label__isnull=True) | Q(reviewed_label__lte=9),
+                name="drawing_reviewed_label_is_a_digit",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Drawing {self.pk} of a {self.label}"
+
+    @property
+    def effective_label(self) -> int:
+        """The label used for training: the reviewer's, when one relabelled it."""
+        return self.reviewed_label if self.reviewed_label is not None else self.label
+
+    @property
+    def is_misclassified(self) -> bool:
+        return (
+            self.prediction_status == self.Prediction.DONE
+            and not self.blank
+            and self.predicted_digit != self.label
+        )
+
+    def pixels_array(self) -> np.ndarray | None:
+        """The model's 28x28 input as float32 in [0, 1], or None before preprocessing."""
+        if not self.pixels:
+            return None
+        return (
+            np.frombuffer(bytes(self.pixels), dtype=np.uint8).reshape(28, 28).astype(np.float32)
+            / 255
+        )
+
+
+class ReviewDecision(models.Model):
+    """The audit trail: every staff decision on a drawing, never edited."""
+
+    drawing = models.ForeignKey(Drawing, on_delete=models.CASCADE, related_name="decisions")
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True)
+    decided_at = models.DateTimeField(default=timezone.now)
+    old_status = models.CharField(max_length=12, choices=Drawing.Review.choices)
+    new_status = models.CharField(max_length=12, choices=Drawing.Review.choices)
+    old_label = models.PositiveSmallIntegerField()
+    new_label = models.PositiveSmallIntegerField()
+
+    class Meta:
+        ordering = ["-decided_at"]
+
+    def __str__(self) -> str:
+        return f"{self.reviewer} {self.old_status}->{self.new_status} on drawing {self.drawing_id}"

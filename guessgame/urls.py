@@ -1,0 +1,11 @@
+from django.contrib import admin
+from django.urls import include, path
+
+from guessgame.health import healthz
+
+urlpatterns = [
+    path("healthz", healthz, name="healthz"),
+    path("admin/", admin.site.urls),
+    path("api/v1/", include("inference.urls")),
+    path("", include("guessgame.game.urls")),
+]

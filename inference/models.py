@@ -1,0 +1,62 @@
+"""Model versions: the one place that knows which trained model is active."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.conf import settings
+from django.db import models, transaction
+from django.db.models import Q
+from django.utils import timezone
+
+
+class ModelVersion(models.Model):
+    """A trained model on disk (``model.tflite`` + ``metrics.json`` + plots).
+
+    At most one version is active; the database enforces it.
+    """
+
+    name = models.CharField(max_length=100, unique=True)
+    architecture = models.CharField(max_length=50, blank=True)
+    path = models.CharField(
+        max_length=500, help_text="Folder with model.tflite, metrics.json and the plots."
+    )
+    metrics = models.JSONField(default=dict, blank=True)
+    is_active = models.BooleanField(default=False)
+    created_at = models.DateTimeField(default=timezone.now)
+    activated_at = models.DateTimeField(null=True, blank=True)
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["is_active"], condition=Q(is_active=True), name="one_active_model"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return self.name + (" (active)" if self.is_active else "")
+
+    @property
+    def directory(self) -> Path:
+        path = Path(self.path)
+        return path if path.is_absolute() else settings.BASE_DIR / path
+
+    @property
+    def tflite_path(self) -> Path:
+        return self.directory / "model.tflite"
+
+    @classmethod
+    def active(cls) -> ModelVersion | None:
+        return cls.objects.filter(is_active=True).first()
+
+    def activate(self) -> None:
+        """Make this the active version; workers switch at their next prediction."""
+        with transaction.atomic():
+            # Lock the active row so two activations cannot both succeed half-way.
+            list(ModelVersion.objects.select_for_update().filter(is_active=True))
+            ModelVersion.objects.filter(is_active=True).exclude(pk=self.pk).update(is_active=False)
+            self.is_active = True
+            self.activated_at = timezone.now()
+            self.save(update_fields=["is_active", "activated_at"])

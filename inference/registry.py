@@ -1,0 +1,48 @@
+"""Registering model versions found on disk."""
+
+from __future__ import annotations
+
+import json
+import logging
+from pathlib import Path
+
+from django.conf import settings
+
+log = logging.getLogger(__name__)
+
+
+def register_model_dir(directory: Path, *, name: str | None = None):
+    """Record a trained model folder as a ModelVersion (inactive), reading its metrics."""
+    from inference.models import ModelVersion
+
+    directory = Path(directory).resolve()
+    metrics_file = directory / "metrics.json"
+    metrics = json.loads(metrics_file.read_text()) if metrics_file.exists() else {}
+    try:
+        stored_path = str(directory.relative_to(settings.BASE_DIR))
+    except ValueError:
+        stored_path = str(directory)
+    version, _ = ModelVersion.objects.get_or_create(
+        name=name or metrics.get("version") or directory.name,
+        defaults={
+            "path": stored_path,
+            "architecture": metrics.get("model", ""),
+            "metrics": metrics,
+        },
+    )
+    return version
+
+
+def ensure_shipped_model(**kwargs) -> None:
+    """post_migrate hook: with no active version, activate the model shipped in the repo."""
+    from inference.models import ModelVersion
+
+    if ModelVersion.objects.filter(is_active=True).exists():
+        return
+    shipped = Path(settings.SHIPPED_MODEL_DIR)
+    if not (shipped / "model.tflite").exists():
+        log.warning("event=no_shipped_model path=%s", shipped)
+        return
+    version = register_model_dir(shipped, name=shipped.name)
+    version.activate()
+    log.info("event=activated_shipped_model version=%s", version.name)
