@@ -1,0 +1,84 @@
+"""The default run needs no server: SQLite, the embedded Redis and a worker, via `make run`'s Procfile."""
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from inference.canvas import render_strokes
+from tests.conftest import ROOT, free_port
+
+SEVEN = [[[40, 180, 120], [40, 40, 190], [0, 200, 400]]]
+
+
+def http(method: str, url: str, data: bytes | None = None, headers: dict | None = None):
+    request = urllib.request.Request(url, data=data, method=method, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+
+
+@pytest.mark.integration
+def test_a_fresh_checkout_migrates_starts_and_predicts_with_no_services(tmp_path):
+    if not (ROOT / "inference" / "shipped" / "default-v1" / "model.tflite").exists():
+        pytest.skip("the shipped model is missing")
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    env.update(GUESSGAME_VAR_DIR=str(tmp_path / "var"), GUESSGAME_PORT=str(free_port()))
+    env["PATH"] = f"{Path(sys.executable).parent}:{env['PATH']}"
+    migrate = subprocess.run(
+        [sys.executable, "manage.py", "migrate", "--noinput"], cwd=ROOT, env=env,
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert migrate.returncode == 0, migrate.stderr
+    assert (tmp_path / "var" / "db.sqlite3").exists()
+
+    stack = subprocess.Popen(
+        [str(Path(sys.executable).parent / "honcho"), "--procfile", "Procfile", "start"],
+        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{env['GUESSGAME_PORT']}"
+    try:
+        deadline = time.monotonic() + 90
+        status, body = None, None
+        while time.monotonic() < deadline:
+            try:
+                status, body = http("GET", base + "/healthz")
+                if status == 200:
+                    break
+            except (urllib.error.URLError, ConnectionError):
+                pass
+            time.sleep(1)
+        assert status == 200, body
+        assert body["broker"]["embedded"] is True
+        assert body["database"]["vendor"] == "sqlite"
+
+        png = render_strokes(SEVEN)
+        status, prediction = http(
+            "POST", base + "/api/v1/predict", data=png, headers={"Content-Type": "image/png"}
+        )
+        assert status == 200, prediction
+        assert prediction["blank"] is False
+        assert prediction["digit"] == 7
+        assert prediction["model_version"] == body["model_version"]
+    finally:
+        os.killpg(stack.pid, signal.SIGINT)
+        try:
+            output, _ = stack.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            os.killpg(stack.pid, signal.SIGKILL)
+            output, _ = stack.communicate()
+    # Ctrl-C stops every process of the stack: none of the group is left running.
+    time.sleep(1)
+    with pytest.raises(ProcessLookupError):
+        os.killpg(stack.pid, 0)
+    assert b"Traceback" not in output, output.decode()[-3000:]
