@@ -1,0 +1,66 @@
+"""The game's drawing canvas: its constants and a renderer that draws like the browser.
+
+Pure Pillow, no Django, no TensorFlow. The front end, the API, the admin export and
+training's canvas benchmark all read the constants from here.
+
+A drawing is a list of strokes in the Quick, Draw! layout: each stroke is
+``[[x...], [y...], [t...]]`` with x and y in canvas CSS pixels (0..size) and t in
+milliseconds since the drawing started. The browser draws each stroke with a round pen
+(``lineCap = lineJoin = "round"``) in black ink on a transparent background and sends the
+canvas as an RGBA PNG; :func:`render_strokes` produces the same picture.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+
+from PIL import Image, ImageDraw
+
+CANVAS_PX = 225
+"""Side of the square drawing canvas, in CSS pixels (the original demo's 225)."""
+
+PEN_PX = 14
+"""Width of the pen, in CSS pixels (the original demo's stroke_width=14)."""
+
+SUPERSAMPLE = 4
+"""Draw at this many times the size, then downsample: anti-aliased edges like a browser."""
+
+Stroke = Sequence[Sequence[float]]
+
+
+def render_ink(
+    strokes: Sequence[Stroke], *, size: int = CANVAS_PX, pen_px: float = PEN_PX
+) -> Image.Image:
+    """Render strokes as an ``L`` image of ink coverage (0 = none, 255 = full ink).
+
+    Each point gets a disc of diameter ``pen_px`` (round caps and joins, and a lone
+    point becomes a dot) and consecutive points are joined by a line of that width.
+    """
+    scale = SUPERSAMPLE
+    big = Image.new("L", (size * scale, size * scale), 0)
+    draw = ImageDraw.Draw(big)
+    radius = pen_px * scale / 2
+    width = max(1, round(pen_px * scale))
+    for stroke in strokes:
+        xs, ys = stroke[0], stroke[1]
+        points = [(float(x) * scale, float(y) * scale) for x, y in zip(xs, ys, strict=False)]
+        if not points:
+            continue
+        if len(points) > 1:
+            draw.line(points, fill=255, width=width)
+        for x, y in points:
+            draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=255)
+    return big.resize((size, size), Image.Resampling.BOX)
+
+
+def render_strokes(
+    strokes: Sequence[Stroke], *, size: int = CANVAS_PX, pen_px: float = PEN_PX
+) -> bytes:
+    """Render strokes to the RGBA PNG the browser canvas sends: black ink, transparent paper."""
+    alpha = render_ink(strokes, size=size, pen_px=pen_px)
+    black = Image.new("L", (size, size), 0)
+    image = Image.merge("RGBA", (black, black, black, alpha))
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()

@@ -1,0 +1,137 @@
+"""Plots and ``metrics.json`` for one training run (matplotlib, Agg backend: no display).
+
+Files written into the run's folder:
+
+* ``training_curves.png``: accuracy and loss per epoch, training and validation;
+* ``confusion_matrix.png``: MNIST test confusion matrix (true rows, guessed columns);
+* ``samples.png``: ten training digits of each class, as the model sees them;
+* ``class_balance.png``: training digits per class;
+* ``worst_errors.png``: the test digits the model got most confidently wrong;
+* ``metrics.json``.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+
+PLOTS = (
+    "training_curves.png",
+    "confusion_matrix.png",
+    "samples.png",
+    "class_balance.png",
+    "worst_errors.png",
+)
+WORST_ERRORS = 24
+
+
+def plot_training_curves(history: dict, path: Path) -> None:
+    fig, (acc_ax, loss_ax) = plt.subplots(2, 1, figsize=(6, 6), sharex=True)
+    epochs = np.arange(1, len(history.get("loss", [])) + 1)
+    for key, label in (("accuracy", "train"), ("val_accuracy", "validation")):
+        if key in history:
+            acc_ax.plot(epochs, history[key], marker="o", label=label)
+    for key, label in (("loss", "train"), ("val_loss", "validation")):
+        if key in history:
+            loss_ax.plot(epochs, history[key], marker="o", label=label)
+    acc_ax.set_ylabel("accuracy")
+    acc_ax.legend(loc="lower right")
+    loss_ax.set_ylabel("loss")
+    loss_ax.set_xlabel("epoch")
+    loss_ax.legend(loc="upper right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def plot_confusion_matrix(confusion: list[list[int]], path: Path) -> None:
+    matrix = np.asarray(confusion)
+    fig, ax = plt.subplots(figsize=(7, 6))
+    shown = np.where(np.eye(len(matrix), dtype=bool), 0, matrix)  # colour the errors only
+    image = ax.imshow(shown, cmap="Reds")
+    fig.colorbar(image, ax=ax, label="wrong guesses")
+    for (row, col), count in np.ndenumerate(matrix):
+        ax.text(col, row, str(count), ha="center", va="center", fontsize=7)
+    ax.set_xticks(range(len(matrix)))
+    ax.set_yticks(range(len(matrix)))
+    ax.set_xlabel("guessed digit")
+    ax.set_ylabel("true digit")
+    ax.set_title("MNIST test confusion matrix")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def plot_samples(images: np.ndarray, labels: np.ndarray, path: Path, per_class: int = 10) -> None:
+    fig, axes = plt.subplots(10, per_class, figsize=(per_class, 10))
+    for digit in range(10):
+        chosen = np.flatnonzero(labels == digit)[:per_class]
+        for col in range(per_class):
+            ax = axes[digit, col]
+            ax.axis("off")
+            if col < len(chosen):
+                ax.imshow(images[chosen[col]], cmap="gray_r", vmin=0, vmax=1)
+    fig.subplots_adjust(wspace=0, hspace=0)
+    fig.savefig(path, dpi=60)
+    plt.close(fig)
+
+
+def plot_class_balance(labels: np.ndarray, path: Path) -> None:
+    counts = np.bincount(labels, minlength=10)
+    fig, ax = plt.subplots(figsize=(6, 3))
+    ax.bar(range(10), counts)
+    ax.set_xticks(range(10))
+    ax.set_xlabel("digit")
+    ax.set_ylabel("training digits")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def plot_worst_errors(
+    images: np.ndarray, labels: np.ndarray, probabilities: np.ndarray, path: Path
+) -> None:
+    guesses = probabilities.argmax(axis=1)
+    wrong = np.flatnonzero(guesses != labels)
+    wrong = wrong[np.argsort(-probabilities[wrong, guesses[wrong]])][:WORST_ERRORS]
+    cols = 8
+    rows = max(1, int(np.ceil(len(wrong) / cols)))
+    fig, axes = plt.subplots(rows, cols, figsize=(cols * 1.3, rows * 1.5), squeeze=False)
+    for ax in axes.ravel():
+        ax.axis("off")
+    for ax, index in zip(axes.ravel(), wrong, strict=False):
+        ax.imshow(images[index], cmap="gray_r", vmin=0, vmax=1)
+        ax.set_title(
+            f"{labels[index]}→{guesses[index]} {probabilities[index, guesses[index]]:.2f}",
+            fontsize=8,
+        )
+    fig.suptitle("Worst errors: true→guessed, confidence")
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+
+
+def write_report(
+    out_dir: Path,
+    *,
+    metrics: dict,
+    train_images: np.ndarray,
+    train_labels: np.ndarray,
+    test_images: np.ndarray,
+    test_labels: np.ndarray,
+    test_probabilities: np.ndarray,
+) -> None:
+    """Write the five plots and metrics.json into ``out_dir``."""
+    out_dir = Path(out_dir)
+    plot_training_curves(metrics.get("history", {}), out_dir / "training_curves.png")
+    plot_confusion_matrix(metrics["confusion_matrix"], out_dir / "confusion_matrix.png")
+    plot_samples(train_images, train_labels, out_dir / "samples.png")
+    plot_class_balance(train_labels, out_dir / "class_balance.png")
+    plot_worst_errors(test_images, test_labels, test_probabilities, out_dir / "worst_errors.png")
+    (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")

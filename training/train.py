@@ -1,0 +1,252 @@
+"""Train a digit model, export it for serving, evaluate it and write its report.
+
+    python -m training.train --model default                 # the shipped model's recipe
+    python -m training.train --model seed --out var/models/seed-full   # the demo's baseline
+    python -m training.train --model default --epochs 1 --limit 500   # a quick smoke run
+
+Each run writes into ``--out`` (default ``var/models/<model>-<timestamp>``):
+``model.keras``, ``model.tflite``, ``metrics.json`` and the plots of ``training.report``.
+Runs are seeded (``--seed``): the same command gives the same model.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np  # noqa: E402
+
+from training import augment, data, report  # noqa: E402
+
+# --- hyperparameters -----------------------------------------------------------------
+
+BATCH_SIZE = 128
+SEED_EPOCHS = 15  # the demo's settings: Adam, batch 128, 15 epochs, 10% validation split
+SEED_VALIDATION_SPLIT = 0.1
+DEFAULT_EPOCHS = 6  # over MNIST + one augmented copy (120,000 digits an epoch)
+DEFAULT_PEAK_LR = 2e-3
+DEFAULT_WARMUP_EPOCHS = 0.5
+DEFAULT_FINAL_LR_FRACTION = 0.01
+PEN_FRACTION = 0.5  # share of the augmented copy redrawn with a round pen
+AUGMENT_CHUNK = 5000
+MODELS = ("seed", "default")
+
+
+# --- data ----------------------------------------------------------------------------
+
+
+def training_set(
+    model_name: str, train: data.Split, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray]:
+    """The digits a model trains on: MNIST as is for ``seed``, plus one augmented copy for
+    ``default``."""
+    if model_name == "seed":
+        return train.images, train.labels
+    from tqdm import tqdm
+
+    parts = []
+    for start in tqdm(range(0, len(train), AUGMENT_CHUNK), desc="augmenting", unit="chunk"):
+        chunk = train.take(None).images[start : start + AUGMENT_CHUNK]
+        labels = train.labels[start : start + AUGMENT_CHUNK]
+        parts.append(augment.augmented_copy(chunk, labels, rng, pen_fraction=PEN_FRACTION))
+    images = np.concatenate([train.images, *[p[0] for p in parts]])
+    labels = np.concatenate([train.labels, *[p[1] for p in parts]])
+    return images, labels
+
+
+# --- model and training --------------------------------------------------------------
+
+
+def build(model_name: str, *, steps_per_epoch: int, epochs: int):
+    import keras
+
+    from training import models
+
+    if model_name == "seed":
+        return models.build_seed()
+    total = max(1, steps_per_epoch * epochs)
+    warmup = int(min(total // 2, steps_per_epoch * DEFAULT_WARMUP_EPOCHS))
+    schedule = keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=DEFAULT_PEAK_LR / 10,
+        decay_steps=max(1, total - warmup),
+        alpha=DEFAULT_FINAL_LR_FRACTION,
+        warmup_target=DEFAULT_PEAK_LR,
+        warmup_steps=warmup,
+    )
+    return models.build_default(learning_rate=schedule)
+
+
+def default_out_dir(model_name: str) -> Path:
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
+    return Path("var/models") / f"{model_name}-{stamp}"
+
+
+def run(
+    model_name: str,
+    *,
+    epochs: int | None = None,
+    limit: int | None = None,
+    out_dir: str | Path | None = None,
+    player_data: str | Path | None = None,
+    datasets_override: data.Datasets | None = None,
+    seed: int = 0,
+    command: str | None = None,
+    verbose: int | None = None,
+) -> dict:
+    """Train ``model_name`` ("seed" or "default"), export, evaluate, report; return metrics.
+
+    ``limit`` keeps the first N training and test digits (quick runs and tests);
+    ``datasets_override`` replaces MNIST; ``player_data`` is an NPZ of players' drawings
+    (``training.data.load_player_drawings``) added to the training set.
+    """
+    if model_name not in MODELS:
+        raise ValueError(f"Unknown model {model_name!r}; choose one of {MODELS}.")
+    import keras
+    import tensorflow as tf
+
+    from training import evaluate, export
+
+    started = time.perf_counter()
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+    rng = np.random.default_rng(seed)
+    epochs = epochs or (SEED_EPOCHS if model_name == "seed" else DEFAULT_EPOCHS)
+    out_dir = Path(out_dir) if out_dir else default_out_dir(model_name)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if verbose is None:
+        verbose = 1 if sys.stdout.isatty() else 2
+
+    datasets = datasets_override or data.load_mnist()
+    train, test = datasets.train.take(limit), datasets.test.take(limit)
+    if player_data is not None:
+        players = data.load_player_drawings(player_data)
+        train = data.Split(
+            np.concatenate([train.images, players.images]),
+            np.concatenate([train.labels, players.labels]),
+        )
+
+    # --- train ---
+    train_started = time.perf_counter()
+    x_train, y_train = training_set(model_name, train, rng)
+    order = rng.permutation(len(y_train))
+    x_train, y_train = x_train[order], y_train[order]
+    augment_seconds = time.perf_counter() - train_started
+    if model_name == "seed":
+        fit_n = len(y_train) - int(len(y_train) * SEED_VALIDATION_SPLIT)
+        validation = {"validation_split": SEED_VALIDATION_SPLIT}
+    else:
+        fit_n = len(y_train)
+        # Monitored only, for the curves: no early stopping, no model selection on it.
+        validation = {"validation_data": (test.images[..., None], test.labels)}
+    steps_per_epoch = int(np.ceil(fit_n / BATCH_SIZE))
+    model = build(model_name, steps_per_epoch=steps_per_epoch, epochs=epochs)
+    history = model.fit(
+        x_train[..., None],
+        y_train,
+        batch_size=BATCH_SIZE,
+        epochs=epochs,
+        shuffle=True,
+        verbose=verbose,
+        **validation,
+    )
+    training_seconds = time.perf_counter() - train_started
+
+    # --- export and evaluate ---
+    model.save(out_dir / "model.keras")
+    tflite_path = export.export_tflite(model, out_dir / "model.tflite")
+    keras_probabilities = evaluate.keras_predict(model)(test.images)
+    tflite_diff = export.verify_tflite(keras_probabilities, tflite_path, test.images)
+    stats = evaluate.evaluate(evaluate.tflite_predict(tflite_path), test.images, test.labels)
+
+    # --- report ---
+    metrics = {
+        "model": model_name,
+        "version": out_dir.name,
+        "params": int(model.count_params()),
+        "epochs": epochs,
+        "batch_size": BATCH_SIZE,
+        "seed": seed,
+        "mnist_test_accuracy": stats["mnist_test_accuracy"],
+        "per_digit_accuracy": stats["per_digit_accuracy"],
+        "confusion_matrix": stats["confusion_matrix"],
+        "canvas_accuracy": stats["canvas_accuracy"],
+        "canvas_per_digit_accuracy": stats["canvas_per_digit_accuracy"],
+        "canvas_confusion_matrix": stats["canvas_confusion_matrix"],
+        "canvas_size": stats["canvas_size"],
+        "tflite_max_abs_diff": tflite_diff,
+        "augment_seconds": round(augment_seconds, 1),
+        "training_seconds": round(training_seconds, 1),
+        "total_seconds": round(time.perf_counter() - started, 1),
+        "command": command or _command(model_name, epochs, limit, out_dir, player_data, seed),
+        "dataset_sizes": {
+            "mnist_train": len(datasets.train),
+            "train_used": len(train),
+            "train_with_augmentation": int(len(y_train)),
+            "fit": int(fit_n),
+            "test": len(test),
+            "players": 0 if player_data is None else len(train) - len(datasets.train.take(limit)),
+        },
+        "validation": "10% split of the training set"
+        if model_name == "seed"
+        else "MNIST test set, monitored only (no early stopping or model selection)",
+        "history": {k: [round(float(v), 5) for v in vs] for k, vs in history.history.items()},
+        "tensorflow_version": tf.__version__,
+        "keras_version": keras.__version__,
+    }
+    report.write_report(
+        out_dir,
+        metrics=metrics,
+        train_images=train.images,
+        train_labels=train.labels,
+        test_images=test.images,
+        test_labels=test.labels,
+        test_probabilities=keras_probabilities,
+    )
+    return metrics
+
+
+def _command(model_name, epochs, limit, out_dir, player_data, seed) -> str:
+    parts = ["python", "-m", "training.train", "--model", model_name, "--epochs", str(epochs)]
+    if limit is not None:
+        parts += ["--limit", str(limit)]
+    parts += ["--out", str(out_dir), "--seed", str(seed)]
+    if player_data is not None:
+        parts += ["--players", str(player_data)]
+    return shlex.join(parts)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Train, export and evaluate a digit model.")
+    parser.add_argument("--model", choices=MODELS, default="default", help="which model")
+    parser.add_argument("--epochs", type=int, default=None, help="epochs (model's default)")
+    parser.add_argument("--limit", type=int, default=None, help="use the first N digits only")
+    parser.add_argument("--out", default=None, help="output folder (var/models/<model>-<time>)")
+    parser.add_argument("--players", default=None, help="players' drawings NPZ to add")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (reproducible runs)")
+    args = parser.parse_args(argv)
+    command = shlex.join(["python", "-m", "training.train", *(argv or sys.argv[1:])])
+    metrics = run(
+        args.model,
+        epochs=args.epochs,
+        limit=args.limit,
+        out_dir=args.out,
+        player_data=args.players,
+        seed=args.seed,
+        command=command,
+    )
+    print(f"model:                     {metrics['version']} ({metrics['params']:,} params)")
+    print(f"MNIST test accuracy:       {metrics['mnist_test_accuracy']:.4%}")
+    print(f"canvas benchmark accuracy: {metrics['canvas_accuracy']:.4%}")
+    print(f"LiteRT max abs difference: {metrics['tflite_max_abs_diff']:.2e}")
+    print(f"training seconds:          {metrics['training_seconds']:.0f}")
+
+
+if __name__ == "__main__":
+    main()
