@@ -1,4 +1,4 @@
-"""The default run needs no server: SQLite, the embedded Redis and a worker, via `make run`'s Procfile."""
+"""The default run needs no server: SQLite, the embedded Redis and a worker (`make run`)."""
 
 import json
 import os

@@ -1,0 +1,81 @@
+"""Settings come from the environment; production mode is hardened."""
+
+import os
+import secrets
+import subprocess
+import sys
+
+from tests.conftest import ROOT
+
+
+def manage(*args: str, **env_overrides: str) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k not in {"SECRET_KEY", "DJANGO_ENV", "DEBUG"}}
+    env.update(env_overrides)
+    return subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True,
+        timeout=120,
+    )  # fmt: skip
+
+
+def test_check_deploy_is_silent_in_production_mode(tmp_path):
+    result = manage(
+        "check", "--deploy", "--fail-level", "WARNING",
+        DJANGO_ENV="production", SECRET_KEY=secrets.token_urlsafe(64),
+        GUESSGAME_VAR_DIR=str(tmp_path),
+    )  # fmt: skip
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues (0 silenced)." in result.stdout
+
+
+def test_production_mode_refuses_to_start_without_a_secret_key(tmp_path):
+    result = manage("check", DJANGO_ENV="production", GUESSGAME_VAR_DIR=str(tmp_path))
+
+    assert result.returncode != 0
+    assert "SECRET_KEY is required when DJANGO_ENV=production" in result.stderr
+
+
+def test_local_mode_generates_a_secret_key_once_and_keeps_it(tmp_path):
+    code = "from django.conf import settings; print(settings.SECRET_KEY)"
+    first = manage("shell", "--no-imports", "-c", code, GUESSGAME_VAR_DIR=str(tmp_path))
+    second = manage("shell", "--no-imports", "-c", code, GUESSGAME_VAR_DIR=str(tmp_path))
+
+    assert first.returncode == 0, first.stderr
+    assert first.stdout == second.stdout
+    assert len(first.stdout.strip()) >= 50
+    assert (tmp_path / "secret_key").read_text().strip() == first.stdout.strip()
+
+
+def test_defaults_are_sqlite_under_var_and_the_embedded_redis(tmp_path):
+    code = (
+        "from django.conf import settings as s;"
+        "print(s.DATABASES['default']['ENGINE'], s.DATABASES['default']['NAME']);"
+        "print(s.USES_EMBEDDED_REDIS, s.CELERY_BROKER_URL)"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    env["GUESSGAME_VAR_DIR"] = str(tmp_path)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "--no-imports", "-c", code], cwd=ROOT, env=env,
+        capture_output=True, text=True, timeout=60,
+    )  # fmt: skip
+
+    db_line, redis_line = result.stdout.strip().splitlines()
+    assert db_line == f"django.db.backends.sqlite3 {tmp_path / 'db.sqlite3'}"
+    assert redis_line == f"True redis+socket://{tmp_path / 'redis.sock'}"
+
+
+def test_database_and_redis_urls_are_read_from_the_environment(tmp_path):
+    code = (
+        "from django.conf import settings as s;"
+        "print(s.DATABASES['default']['ENGINE'], s.DATABASES['default']['NAME']);"
+        "print(s.USES_EMBEDDED_REDIS, s.CELERY_BROKER_URL)"
+    )
+    result = manage(
+        "shell", "--no-imports", "-c", code, GUESSGAME_VAR_DIR=str(tmp_path),
+        DATABASE_URL="postgres://u@db.example:5432/game", REDIS_URL="redis://cache.example:6379/2",
+    )  # fmt: skip
+
+    assert result.stdout.strip().splitlines() == [
+        "django.db.backends.postgresql game",
+        "False redis://cache.example:6379/2",
+    ]
