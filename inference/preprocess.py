@@ -104,8 +104,30 @@ def ink_from_png(data: bytes) -> np.ndarray:
         raise DrawingError("The PNG image is truncated or damaged and cannot be read.") from exc
 
 
+PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+
+
+def _check_png_header(data: bytes) -> None:
+    """Read a PNG's width and height from its IHDR chunk and refuse bad sizes early.
+
+    Pillow refuses zero-sized PNGs with a vague error; this says what is wrong.
+    """
+    if not data.startswith(PNG_SIGNATURE) or data[12:16] != b"IHDR" or len(data) < 24:
+        return
+    width = int.from_bytes(data[16:20], "big")
+    height = int.from_bytes(data[20:24], "big")
+    if width == 0 or height == 0:
+        raise DrawingError("The image has no pixels (zero width or height).")
+    if width > MAX_SIDE or height > MAX_SIDE:
+        raise DrawingError(
+            f"The image is too large: {width}x{height} pixels, the limit is {MAX_SIDE}x{MAX_SIDE}.",
+            status=413,
+        )
+
+
 def _open_png(data: bytes) -> Image.Image:
     """Open the image's header only, and check its format and size before decoding."""
+    _check_png_header(data)
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", Image.DecompressionBombWarning)
