@@ -1,4 +1,9 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from inference import views
 
 app_name = "inference"
-urlpatterns: list = []
+urlpatterns = [
+    path("predict", views.predict, name="predict"),
+    path("openapi.json", views.openapi, name="openapi"),
+]

@@ -1,0 +1,134 @@
+"""What the web process calls to get a prediction: PNG in, :class:`Prediction` out.
+
+Preprocessing runs here, in the web process (it is pure NumPy/Pillow and it rejects bad
+input before anything is queued); blank drawings are answered at once; the 28x28
+picture then goes to a Celery worker, batched with the drawings that arrive together
+(:mod:`inference.batching`) or, with batching off, as one task of its own.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from concurrent.futures import TimeoutError as FutureTimeout
+
+from celery.exceptions import TimeoutError as CeleryTimeout
+from django.conf import settings
+from kombu.exceptions import OperationalError as BrokerError
+
+from inference.batching import Batcher
+from inference.prediction import Prediction
+from inference.preprocess import DrawingError, preprocess_png
+from inference.tasks import encode_pixels, predict_pixels
+
+__all__ = ["DrawingError", "PredictionFailed", "WorkerUnavailable", "predict_png"]
+
+GRACE_SECONDS = 0.5
+"""Extra wait for a request beyond the dispatcher's own timeout, which answers first."""
+
+
+class WorkerUnavailable(RuntimeError):
+    """No worker answered in time (none running, all busy, or the broker is down)."""
+
+
+class PredictionFailed(RuntimeError):
+    """A worker took the drawing but could not predict it (e.g. no active model)."""
+
+
+def batching_enabled() -> bool:
+    """Dynamic batching is on unless GUESSGAME_BATCHING=off (or settings.BATCHING=False).
+
+    One task per drawing stays selectable so benchmarks can compare both paths.
+    """
+    if os.environ.get("GUESSGAME_BATCHING", "").strip().lower() in {"off", "0", "false", "no"}:
+        return False
+    return bool(getattr(settings, "BATCHING", True))
+
+
+def predict_queue() -> str | None:
+    """The Celery queue predictions go to; None means the default queue."""
+    return getattr(settings, "PREDICT_QUEUE", None) or None
+
+
+def send_to_worker(batch: list[str], *, timeout: float) -> dict:
+    """Run one ``predict_pixels`` task and wait for it, at most ``timeout`` seconds.
+
+    The message expires with the wait, so a worker that comes back after an outage
+    skips drawings nobody is waiting for any more.
+    """
+    options = {"expires": timeout}
+    if queue := predict_queue():
+        options["queue"] = queue
+    try:
+        result = predict_pixels.apply_async(args=[batch], **options)
+    except BrokerError as exc:
+        raise WorkerUnavailable("The prediction queue cannot be reached.") from exc
+    try:
+        return result.get(timeout=timeout)
+    except CeleryTimeout as exc:
+        raise WorkerUnavailable(f"No prediction worker answered within {timeout:g} s.") from exc
+    except BrokerError as exc:
+        raise WorkerUnavailable("The prediction queue cannot be reached.") from exc
+    except Exception as exc:  # the task's own error, re-raised by Celery
+        raise PredictionFailed(f"The prediction failed: {exc}") from exc
+    finally:
+        # Results are read once; without this each would sit in Redis for an hour.
+        result.forget()
+
+
+_batcher: Batcher | None = None
+_batcher_lock = threading.Lock()
+
+
+def get_batcher() -> Batcher:
+    """This process's batcher (its dispatcher starts on first use, after any fork)."""
+    global _batcher
+    if _batcher is None:
+        with _batcher_lock:
+            if _batcher is None:
+                _batcher = Batcher(
+                    send_to_worker,
+                    window=settings.BATCH_WINDOW_MS / 1000,
+                    max_size=settings.BATCH_MAX_SIZE,
+                    dispatchers=int(getattr(settings, "BATCH_DISPATCHERS", 1)),
+                )
+    return _batcher
+
+
+def active_version_name() -> str:
+    """Name of the active model version, or "" when none is active."""
+    from inference.models import ModelVersion
+
+    version = ModelVersion.objects.filter(is_active=True).values_list("name", flat=True).first()
+    return version or ""
+
+
+def predict_png(data: bytes, *, timeout: float | None = None) -> Prediction:
+    """Predict the digit in a PNG drawing.
+
+    Raises :class:`DrawingError` (with ``.status`` 400/413/415) for input that is not a
+    readable drawing, :class:`WorkerUnavailable` when no worker answers within
+    ``timeout`` seconds (default ``settings.PREDICT_TIMEOUT``), and
+    :class:`PredictionFailed` when the worker could not predict.
+    """
+    timeout = settings.PREDICT_TIMEOUT if timeout is None else timeout
+    if not batching_enabled():
+        drawing = preprocess_png(data)
+        if drawing.blank:
+            return Prediction.blank_drawing(model_version=active_version_name())
+        answer = send_to_worker([encode_pixels(drawing.pixels)], timeout=timeout)
+        return Prediction.from_probabilities(
+            answer["probabilities"][0], model_version=answer["model_version"]
+        )
+
+    batcher = get_batcher()
+    with batcher.incoming() as slot:
+        drawing = preprocess_png(data)
+        if drawing.blank:
+            return Prediction.blank_drawing(model_version=active_version_name())
+        future = slot.submit(encode_pixels(drawing.pixels), timeout=timeout)
+    try:
+        probabilities, version = future.result(timeout=timeout + GRACE_SECONDS)
+    except FutureTimeout as exc:
+        raise WorkerUnavailable(f"No prediction worker answered within {timeout:g} s.") from exc
+    return Prediction.from_probabilities(probabilities, model_version=version)

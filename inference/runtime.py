@@ -1,0 +1,121 @@
+"""Serve the trained model with LiteRT: loaded once per process, switched without a restart.
+
+The core (:class:`LiteRTModel`, :func:`load_model`) is free of Django so training,
+benchmarks and tests can use it directly. :func:`predict_with_active` is the one thin
+function that asks the database which :class:`~inference.models.ModelVersion` is active;
+the worker calls it for every batch, so activating a version takes effect at the next
+prediction. No TensorFlow here: LiteRT's interpreter is a few MB.
+"""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+from ai_edge_litert.interpreter import Interpreter
+
+FIELD_PX = 28
+"""Side of the model's input, in pixels."""
+
+CLASSES = 10
+"""Digits 0-9: the model's output width."""
+
+
+class NoActiveModel(RuntimeError):
+    """No model version is active, so there is nothing to predict with."""
+
+
+class LiteRTModel:
+    """One ``.tflite`` model, single-threaded, predicting batches of 28x28 drawings.
+
+    The interpreter's input is resized to the batch size only when that size changes:
+    resizing re-plans the tensors, while a repeated size reuses the allocation.
+    """
+
+    def __init__(self, path: Path | str) -> None:
+        self.path = Path(path)
+        if not self.path.is_file():
+            raise FileNotFoundError(f"No model file at {self.path}")
+        # One thread: a worker process serves one batch at a time, and the web and the
+        # worker share two cores; more interpreter threads would only fight over them.
+        self._interpreter = Interpreter(model_path=str(self.path), num_threads=1)
+        self._input = self._interpreter.get_input_details()[0]["index"]
+        self._output = self._interpreter.get_output_details()[0]["index"]
+        self._batch_size: int | None = None
+        # The interpreter is not thread-safe; the web process's command and a threaded
+        # worker pool may share one model.
+        self._lock = threading.Lock()
+
+    def predict(self, pixels: np.ndarray) -> np.ndarray:
+        """Probabilities (N, 10) float32 for drawings (N, 28, 28) float32 in [0, 1]."""
+        pixels = np.asarray(pixels, dtype=np.float32)
+        if pixels.ndim == 2:
+            pixels = pixels[np.newaxis]
+        if pixels.ndim != 3 or pixels.shape[1:] != (FIELD_PX, FIELD_PX):
+            raise ValueError(f"Expected drawings of shape (N, 28, 28), got {pixels.shape}.")
+        count = pixels.shape[0]
+        if count == 0:
+            return np.zeros((0, CLASSES), dtype=np.float32)
+        batch = np.ascontiguousarray(pixels.reshape(count, FIELD_PX, FIELD_PX, 1))
+        with self._lock:
+            if count != self._batch_size:
+                self._interpreter.resize_tensor_input(
+                    self._input, [count, FIELD_PX, FIELD_PX, 1], strict=True
+                )
+                self._interpreter.allocate_tensors()
+                self._batch_size = count
+            self._interpreter.set_tensor(self._input, batch)
+            self._interpreter.invoke()
+            return self._interpreter.get_tensor(self._output).copy()
+
+
+# ---------------------------------------------------------------------------
+# Per-process cache: a version is loaded once per process, not once per task
+# ---------------------------------------------------------------------------
+_cache: dict[tuple[str, str], LiteRTModel] = {}
+_cache_lock = threading.Lock()
+
+
+def load_model(version_name: str, path: Path | str) -> LiteRTModel:
+    """The loaded model for this version, loading it on first use in this process.
+
+    Only the most recently used version stays loaded: after a switch the old
+    interpreter is dropped, so a worker's memory does not grow with each activation.
+    """
+    key = (version_name, str(path))
+    model = _cache.get(key)
+    if model is not None:
+        return model
+    with _cache_lock:
+        model = _cache.get(key)
+        if model is None:
+            model = LiteRTModel(path)
+            _cache.clear()
+            _cache[key] = model
+        return model
+
+
+def loaded_versions() -> list[str]:
+    """Names of the versions loaded in this process (for tests and diagnostics)."""
+    return [name for name, _ in _cache]
+
+
+def active_version() -> tuple[str, Path]:
+    """Name and model file of the active version: one indexed query, cheap per batch."""
+    from inference.models import ModelVersion
+
+    version = ModelVersion.active()
+    if version is None:
+        raise NoActiveModel("No model version is active; activate one in the admin.")
+    return version.name, version.tflite_path
+
+
+def predict_with_active(pixels: np.ndarray) -> tuple[np.ndarray, str]:
+    """Probabilities (N, 10) from the active model, and that model's version name.
+
+    Asks the database every call, so a newly activated version serves the next batch
+    in every worker process without a restart.
+    """
+    name, path = active_version()
+    return load_model(name, path).predict(pixels), name

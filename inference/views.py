@@ -1,0 +1,121 @@
+"""The prediction API: POST a PNG drawing, get the model's guess as JSON.
+
+Every answer is JSON, errors included (``{"error": "a sentence for a person"}``), so a
+script never has to parse an HTML error page. The contract is ``inference/openapi.json``.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from functools import cache
+from pathlib import Path
+
+from django.conf import settings
+from django.http import HttpRequest, JsonResponse
+from django.views.decorators.cache import cache_control
+from django.views.decorators.csrf import csrf_exempt
+from django_ratelimit.core import is_ratelimited
+
+from inference.client import PredictionFailed, WorkerUnavailable, predict_png
+from inference.preprocess import MAX_BYTES, DrawingError
+
+log = logging.getLogger(__name__)
+
+OPENAPI_FILE = Path(__file__).with_name("openapi.json")
+
+MULTIPART_OVERHEAD = 64 * 1024
+"""Room for multipart boundaries and headers around a PNG of MAX_BYTES, in bytes."""
+
+RAW_TYPES = {"image/png", "application/octet-stream"}
+
+
+def json_error(status: int, message: str, **headers: str) -> JsonResponse:
+    response = JsonResponse({"error": message}, status=status)
+    for name, value in headers.items():
+        response[name.replace("_", "-")] = value
+    return response
+
+
+def api_rate_limited(request: HttpRequest) -> bool:
+    """Count this request against its client's budget (settings.API_RATE, "off" = none).
+
+    Read at request time, so tests and operators can change the rate without a reload.
+    """
+    rate = (settings.API_RATE or "off").strip().lower()
+    if rate in {"off", "none", "0", ""}:
+        return False
+    return is_ratelimited(
+        request, group="inference.predict", key="ip", rate=rate, method="POST", increment=True
+    )
+
+
+def read_png(request: HttpRequest) -> bytes:
+    """The PNG's bytes from a multipart field ``image`` or from a raw image/png body."""
+    content_type = request.content_type or ""
+    if content_type == "multipart/form-data":
+        upload = request.FILES.get("image")
+        if upload is None:
+            raise DrawingError(
+                "The form has no file field named 'image': send the PNG as image=@file.png."
+            )
+        if upload.size > MAX_BYTES:
+            raise DrawingError(
+                f"The drawing is too large: {upload.size:,} bytes, the limit is {MAX_BYTES:,}.",
+                status=413,
+            )
+        return upload.read()
+    if content_type in RAW_TYPES:
+        return request.body
+    raise DrawingError(
+        "Send the drawing as a PNG: a multipart form with a file field 'image', or the raw "
+        f"PNG bytes with Content-Type: image/png (got {content_type or 'no Content-Type'}).",
+        status=415,
+    )
+
+
+@csrf_exempt
+def predict(request: HttpRequest) -> JsonResponse:
+    """POST /api/v1/predict: the digit, confidence, 10 probabilities, blank, model version."""
+    if request.method != "POST":
+        return json_error(405, "Use POST with a PNG drawing to get a prediction.", Allow="POST")
+    if api_rate_limited(request):
+        return json_error(
+            429, f"Too many predictions from this client: the limit is {settings.API_RATE}."
+        )
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return json_error(400, "The Content-Length header is not a number.")
+    # Refuse before reading: a client announcing megabytes gets its answer at once.
+    if length > MAX_BYTES + MULTIPART_OVERHEAD:
+        return json_error(
+            413, f"The request is too large: {length:,} bytes, the limit is {MAX_BYTES:,}."
+        )
+    try:
+        prediction = predict_png(read_png(request))
+    except DrawingError as exc:
+        return json_error(exc.status, str(exc))
+    except WorkerUnavailable as exc:
+        log.warning("event=predict_unavailable error=%r", str(exc))
+        return json_error(
+            503, "No prediction worker answered in time; please try again shortly.",
+            Retry_After="5",
+        )  # fmt: skip
+    except PredictionFailed as exc:
+        log.error("event=predict_failed error=%r", str(exc))
+        return json_error(503, "The prediction service could not predict this drawing now.")
+    return JsonResponse(prediction.as_json())
+
+
+@cache
+def openapi_document() -> dict:
+    return json.loads(OPENAPI_FILE.read_text())
+
+
+@cache_control(max_age=300, public=True)
+def openapi(request: HttpRequest) -> JsonResponse:
+    """GET /api/v1/openapi.json: the OpenAPI 3.1 description of this API."""
+    if request.method not in {"GET", "HEAD"}:
+        return json_error(405, "Use GET to read the API description.", Allow="GET, HEAD")
+    return JsonResponse(openapi_document())
