@@ -1,0 +1,170 @@
+"""End to end on a few hundred digits: train, export to LiteRT, evaluate, report.
+
+Slow (TensorFlow): marked ``training``.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from training import data, evaluate
+
+pytestmark = pytest.mark.training
+
+N_TRAIN = 300
+N_TEST = 100
+
+
+@pytest.fixture(scope="module")
+def few_digits() -> data.Datasets:
+    mnist = data.load_mnist()
+    return data.Datasets(train=mnist.train.take(N_TRAIN), test=mnist.test.take(N_TEST))
+
+
+@pytest.fixture(scope="module")
+def default_run(few_digits, tmp_path_factory):
+    from training import train
+
+    out_dir = tmp_path_factory.mktemp("default-run")
+    metrics = train.run(
+        "default", epochs=1, out_dir=out_dir, datasets_override=few_digits, verbose=0
+    )
+    return out_dir, metrics
+
+
+def test_a_run_writes_the_model_the_export_and_the_report(default_run):
+    from training import report
+
+    out_dir, _ = default_run
+    for name in ("model.keras", "model.tflite", "metrics.json", *report.PLOTS):
+        assert (out_dir / name).stat().st_size > 0, name
+
+
+def test_the_metrics_say_what_was_trained_and_how_well(default_run):
+    out_dir, metrics = default_run
+    written = json.loads((out_dir / "metrics.json").read_text())
+    for key in (
+        "model",
+        "version",
+        "params",
+        "epochs",
+        "mnist_test_accuracy",
+        "per_digit_accuracy",
+        "confusion_matrix",
+        "canvas_accuracy",
+        "tflite_max_abs_diff",
+        "training_seconds",
+        "command",
+        "dataset_sizes",
+        "history",
+    ):
+        assert key in written, key
+    assert written["model"] == "default"
+    assert written["dataset_sizes"]["train_used"] == N_TRAIN
+    assert written["dataset_sizes"]["train_with_augmentation"] == 2 * N_TRAIN
+    assert written["dataset_sizes"]["test"] == N_TEST
+    assert np.array(written["confusion_matrix"]).sum() == N_TEST
+    assert 0.0 <= written["canvas_accuracy"] <= 1.0
+    assert written["tflite_max_abs_diff"] <= 1e-5
+    assert written["mnist_test_accuracy"] > 0.3  # one epoch on 300 digits: above chance
+
+
+def test_the_saved_keras_model_loads_and_predicts(default_run, few_digits):
+    import keras
+
+    out_dir, _ = default_run
+    model = keras.models.load_model(out_dir / "model.keras")
+    probabilities = model.predict(few_digits.test.images[:4, ..., None], verbose=0)
+    assert probabilities.shape == (4, 10)
+    assert np.allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
+
+
+@pytest.mark.parametrize("batch", [1, 5, 32])
+def test_the_litert_model_predicts_batches_of_any_size(default_run, few_digits, batch):
+    from ai_edge_litert.interpreter import Interpreter
+
+    out_dir, _ = default_run
+    interpreter = Interpreter(model_path=str(out_dir / "model.tflite"), num_threads=1)
+    source = interpreter.get_input_details()[0]
+    interpreter.resize_tensor_input(source["index"], [batch, 28, 28, 1])
+    interpreter.allocate_tensors()
+    interpreter.set_tensor(source["index"], few_digits.test.images[:batch, ..., None])
+    interpreter.invoke()
+    out = interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
+    assert out.shape == (batch, 10)
+
+
+def test_a_litert_model_that_disagrees_is_refused(default_run, few_digits):
+    from training import export
+
+    out_dir, _ = default_run
+    images = few_digits.test.images[:10]
+    wrong = evaluate.tflite_predict(out_dir / "model.tflite")(images) + 1e-3
+    with pytest.raises(export.ExportMismatchError):
+        export.verify_tflite(wrong, out_dir / "model.tflite", images)
+
+
+def test_the_seed_model_is_the_demos_and_runs_reproducibly(few_digits, tmp_path):
+    from training import models, train
+
+    assert models.build_seed().count_params() == 34_826
+    first = train.run(
+        "seed", epochs=1, out_dir=tmp_path / "a", datasets_override=few_digits, verbose=0
+    )
+    second = train.run(
+        "seed", epochs=1, out_dir=tmp_path / "b", datasets_override=few_digits, verbose=0
+    )
+    assert first["history"] == second["history"]
+    assert first["confusion_matrix"] == second["confusion_matrix"]
+    assert first["dataset_sizes"]["fit"] == N_TRAIN - N_TRAIN // 10  # validation_split 0.1
+
+
+def test_the_default_model_is_small(tmp_path):
+    from training import models
+
+    assert models.build_default().count_params() <= 500_000
+
+
+def test_players_drawings_join_the_training_set(few_digits, tmp_path):
+    from training import train
+
+    path = tmp_path / "players.npz"
+    images = (few_digits.test.images[:20] * 255).astype(np.uint8)
+    np.savez(path, images=images, labels=few_digits.test.labels[:20], ids=np.arange(20))
+    metrics = train.run(
+        "seed",
+        epochs=1,
+        out_dir=tmp_path / "run",
+        datasets_override=few_digits,
+        player_data=path,
+        verbose=0,
+    )
+    assert metrics["dataset_sizes"]["train_used"] == N_TRAIN + 20
+    assert metrics["dataset_sizes"]["players"] == 20
+
+
+def test_the_command_lines_train_and_evaluate(tmp_path, capsys):
+    from training import train
+
+    out_dir = tmp_path / "cli"
+    train.main(["--model", "seed", "--epochs", "1", "--limit", "200", "--out", str(out_dir)])
+    assert "MNIST test accuracy" in capsys.readouterr().out
+    metrics = json.loads((out_dir / "metrics.json").read_text())
+    assert metrics["command"].startswith("python -m training.train --model seed")
+
+    evaluate.main(["--model-dir", str(out_dir), "--canvas-limit", "50"])
+    printed = capsys.readouterr().out
+    assert "MNIST test accuracy" in printed
+    assert "canvas benchmark accuracy" in printed
+
+
+def test_the_canvas_benchmark_is_deterministic(few_digits):
+    images = few_digits.test.images[:5]
+    assert evaluate.canvas_drawings(images, seed=1) == evaluate.canvas_drawings(images, seed=1)
+    assert evaluate.canvas_drawings(images, seed=1) != evaluate.canvas_drawings(images, seed=2)
+    pixels = evaluate.canvas_pixels(evaluate.canvas_drawings(images))
+    assert pixels.shape == (5, 28, 28)
+    assert 0.0 <= pixels.min() and pixels.max() <= 1.0
