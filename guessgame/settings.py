@@ -67,6 +67,7 @@ INSTALLED_APPS = [
     "guessgame",
     "inference",
     "guessgame.game",
+    "guessgame.review",
 ]
 
 MIDDLEWARE = [

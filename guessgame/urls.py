@@ -7,5 +7,6 @@ urlpatterns = [
     path("healthz", healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("inference.urls")),
+    path("staff/", include("guessgame.review.urls")),
     path("", include("guessgame.game.urls")),
 ]

@@ -1,0 +1,311 @@
+"""Django admin for the game: drawings reviewed by staff, games and rounds read-only.
+
+Review actions go through ``guessgame.review.services`` so each one is audited (who,
+when, old and new status and label); the review fields cannot be edited by hand.
+"""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
+from django.db.models import F, Q
+from django.urls import reverse
+from django.utils.html import format_html
+
+from guessgame.game.models import Drawing, Game, ReviewDecision, Round
+from guessgame.review import services
+
+CONFIDENCE_BANDS = {
+    "low": ("below 0.5", Q(confidence__lt=0.5)),
+    "medium": ("0.5 to 0.8", Q(confidence__gte=0.5, confidence__lt=0.8)),
+    "high": ("0.8 to 0.95", Q(confidence__gte=0.8, confidence__lt=0.95)),
+    "certain": ("0.95 and above", Q(confidence__gte=0.95)),
+    "none": ("no guess", Q(confidence__isnull=True)),
+}
+
+
+class MisclassifiedFilter(admin.SimpleListFilter):
+    title = "model's guess"
+    parameter_name = "misclassified"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Misclassified"), ("no", "Guessed right")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.misclassified()
+        if self.value() == "no":
+            return queryset.filter(
+                prediction_status=Drawing.Prediction.DONE, predicted_digit=F("label")
+            )
+        return queryset
+
+
+class ConfidenceBandFilter(admin.SimpleListFilter):
+    title = "confidence"
+    parameter_name = "confidence"
+
+    def lookups(self, request, model_admin):
+        return [(key, label) for key, (label, _) in CONFIDENCE_BANDS.items()]
+
+    def queryset(self, request, queryset):
+        band = CONFIDENCE_BANDS.get(self.value())
+        return queryset.filter(band[1]) if band else queryset
+
+
+class FlaggedFilter(admin.SimpleListFilter):
+    title = "flagged by the player"
+    parameter_name = "flagged"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Flagged (any reason)"), ("no", "Not flagged"), *Drawing.Flag.choices[1:]]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "yes":
+            return queryset.exclude(flag=Drawing.Flag.NONE)
+        if value == "no":
+            return queryset.filter(flag=Drawing.Flag.NONE)
+        if value in Drawing.Flag.values:
+            return queryset.filter(flag=value)
+        return queryset
+
+
+def _run(modeladmin, request, label: str, call) -> None:
+    """Run a review service and tell the reviewer what happened, in words."""
+    try:
+        count = call()
+    except (services.ReviewError, PermissionDenied) as exc:
+        modeladmin.message_user(request, str(exc), messages.ERROR)
+        return
+    modeladmin.message_user(request, f"{label}: {count} drawing(s).", messages.SUCCESS)
+
+
+@admin.action(description="Approve the label of the selected drawings")
+def approve(modeladmin, request, queryset):
+    _run(
+        modeladmin,
+        request,
+        "Approved",
+        lambda: len(services.review_approve(drawings=queryset, reviewer=request.user)),
+    )
+
+
+@admin.action(description="Reject the selected drawings (not a digit, abuse)")
+def reject(modeladmin, request, queryset):
+    _run(
+        modeladmin,
+        request,
+        "Rejected",
+        lambda: len(services.review_reject(drawings=queryset, reviewer=request.user)),
+    )
+
+
+@admin.action(description="Re-predict the selected drawings with the active model")
+def repredict(modeladmin, request, queryset):
+    _run(
+        modeladmin, request, "Queued for a new guess", lambda: services.repredict(drawings=queryset)
+    )
+
+
+def _relabel_action(digit: int):
+    def relabel(modeladmin, request, queryset):
+        _run(
+            modeladmin,
+            request,
+            f"Relabelled to {digit}",
+            lambda: len(
+                services.review_relabel(drawings=queryset, label=digit, reviewer=request.user)
+            ),
+        )
+
+    relabel.__name__ = f"relabel_to_{digit}"
+    return admin.action(description=f"Relabel the selected drawings to {digit}")(relabel)
+
+
+class DecisionInline(admin.TabularInline):
+    model = ReviewDecision
+    extra = 0
+    can_delete = False
+    fields = ["decided_at", "reviewer", "old_status", "new_status", "old_label", "new_label"]
+    readonly_fields = fields
+    ordering = ["-decided_at", "-pk"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Drawing)
+class DrawingAdmin(admin.ModelAdmin):
+    list_display = [
+        "pk",
+        "thumbnail",
+        "model_input",
+        "label",
+        "predicted_digit",
+        "confidence_shown",
+        "player",
+        "model_version",
+        "created_at",
+        "review_status",
+        "reviewed_label",
+        "flag",
+    ]
+    list_display_links = ["pk", "thumbnail"]
+    list_filter = [
+        MisclassifiedFilter,
+        ConfidenceBandFilter,
+        "review_status",
+        "label",
+        "predicted_digit",
+        "model_version",
+        FlaggedFilter,
+        "created_at",
+    ]
+    search_fields = ["player__username"]
+    list_select_related = ["player", "model_version"]
+    date_hierarchy = "created_at"
+    list_per_page = 50
+    actions = [approve, *(_relabel_action(d) for d in range(10)), reject, repredict]
+    inlines = [DecisionInline]
+    fields = [
+        "thumbnail_large",
+        "model_input_large",
+        "label",
+        "predicted_digit",
+        "confidence",
+        "probabilities",
+        "prediction_status",
+        "model_version",
+        "predicted_at",
+        "player",
+        "round",
+        "created_at",
+        "late",
+        "blank",
+        "flag",
+        "flagged_at",
+        "review_status",
+        "reviewed_label",
+        "reviewed_by",
+        "reviewed_at",
+        "strokes",
+    ]
+    readonly_fields = fields
+
+    class Media:
+        css = {"all": ["css/review.css"]}
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).defer("image_png", "strokes", "probabilities")
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description="drawing")
+    def thumbnail(self, obj: Drawing):
+        return format_html(
+            '<img src="{}" width="56" height="56" alt="Drawing {}" loading="lazy">',
+            reverse("review:drawing_image", args=[obj.pk]),
+            obj.pk,
+        )
+
+    @admin.display(description="model saw")
+    def model_input(self, obj: Drawing):
+        if obj.pixels is None:
+            return "–"
+        return format_html(
+            '<img class="admin-pixels" src="{}" width="28" height="28" alt="28x28 input">',
+            reverse("review:drawing_pixels", args=[obj.pk]),
+        )
+
+    @admin.display(description="drawing")
+    def thumbnail_large(self, obj: Drawing):
+        return format_html(
+            '<img src="{}" width="225" height="225" alt="Drawing {}">',
+            reverse("review:drawing_image", args=[obj.pk]),
+            obj.pk,
+        )
+
+    @admin.display(description="the 28x28 image the model saw")
+    def model_input_large(self, obj: Drawing):
+        if obj.pixels is None:
+            return "not preprocessed"
+        return format_html(
+            '<img class="admin-pixels" src="{}" width="112" height="112" alt="28x28 input">',
+            reverse("review:drawing_pixels", args=[obj.pk]),
+        )
+
+    @admin.display(description="confidence", ordering="confidence")
+    def confidence_shown(self, obj: Drawing):
+        return "–" if obj.confidence is None else f"{obj.confidence:.2f}"
+
+
+@admin.register(ReviewDecision)
+class ReviewDecisionAdmin(admin.ModelAdmin):
+    """The audit trail: visible, never edited."""
+
+    list_display = [
+        "decided_at",
+        "reviewer",
+        "drawing",
+        "old_status",
+        "new_status",
+        "old_label",
+        "new_label",
+    ]
+    list_filter = ["new_status", "reviewer", "decided_at"]
+    search_fields = ["reviewer__username"]
+    list_select_related = ["reviewer", "drawing"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class RoundInline(admin.TabularInline):
+    model = Round
+    extra = 0
+    can_delete = False
+    fields = ["number", "target", "started_at", "submitted_at", "points", "scored"]
+    readonly_fields = fields
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Game)
+class GameAdmin(admin.ModelAdmin):
+    list_display = ["pk", "player", "score", "started_at", "finished_at"]
+    list_filter = ["started_at", "finished_at"]
+    search_fields = ["player__username"]
+    list_select_related = ["player"]
+    inlines = [RoundInline]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Round)
+class RoundAdmin(admin.ModelAdmin):
+    list_display = ["pk", "game", "number", "target", "points", "scored", "submitted_at"]
+    list_filter = ["target", "scored"]
+    search_fields = ["game__player__username"]
+    list_select_related = ["game", "game__player"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False

@@ -1,0 +1,129 @@
+"""Reads for the review queue and the dashboard.
+
+"Players' drawings" here means what the model can be judged on: predicted, not blank,
+not rejected by staff; the truth is the effective label (the reviewer's, when relabelled).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Sum, When
+from django.db.models.functions import Coalesce, TruncDate
+
+from guessgame.game.models import Drawing
+
+N_DIGITS = 10
+
+
+def review_candidates() -> QuerySet[Drawing]:
+    """Drawings worth a human look: misclassified, or flagged by their player."""
+    misclassified = Q(prediction_status=Drawing.Prediction.DONE, blank=False) & ~Q(
+        predicted_digit=F("label")
+    )
+    return Drawing.objects.filter(misclassified | ~Q(flag=Drawing.Flag.NONE))
+
+
+def review_queue(*, limit: int | None = None) -> QuerySet[Drawing]:
+    """Unreviewed candidates, least confident guess first (no guess yet counts as 0)."""
+    queue = (
+        review_candidates()
+        .filter(review_status=Drawing.Review.UNREVIEWED)
+        .select_related("player", "model_version")
+        .order_by(Coalesce("confidence", 0.0).asc(), "pk")
+    )
+    return queue[:limit] if limit is not None else queue
+
+
+@dataclass(frozen=True)
+class Progress:
+    reviewed: int
+    total: int
+
+    @property
+    def remaining(self) -> int:
+        return self.total - self.reviewed
+
+
+def review_progress() -> Progress:
+    """How many of the candidates have been reviewed ("12 of 340 reviewed")."""
+    counts = review_candidates().aggregate(
+        total=Count("pk"), reviewed=Count("pk", filter=~Q(review_status=Drawing.Review.UNREVIEWED))
+    )
+    return Progress(reviewed=counts["reviewed"], total=counts["total"])
+
+
+def judged_drawings() -> QuerySet[Drawing]:
+    """Predicted players' drawings with their truth (``truth``) and ``correct`` (0/1)."""
+    return (
+        Drawing.objects.filter(prediction_status=Drawing.Prediction.DONE, blank=False)
+        .exclude(review_status=Drawing.Review.REJECTED)
+        .exclude(predicted_digit__isnull=True)
+        .annotate(truth=Coalesce("reviewed_label", "label"))
+        .annotate(
+            correct=Case(
+                When(predicted_digit=F("truth"), then=1), default=0, output_field=IntegerField()
+            )
+        )
+    )
+
+
+def _accuracy_rows(grouped) -> list[dict]:
+    rows = []
+    for row in grouped.annotate(total=Count("pk"), right=Sum("correct")):
+        row["accuracy"] = row["right"] / row["total"] if row["total"] else 0.0
+        rows.append(row)
+    return rows
+
+
+def accuracy_by_version() -> list[dict]:
+    """``[{version, total, right, accuracy}]``, oldest version first."""
+    grouped = (
+        judged_drawings()
+        .values(version=F("model_version__name"), created=F("model_version__created_at"))
+        .order_by("created", "version")
+    )
+    return [{k: v for k, v in row.items() if k != "created"} for row in _accuracy_rows(grouped)]
+
+
+def accuracy_by_digit(*, version_id: int | None = None) -> list[dict]:
+    """``[{digit, total, right, accuracy}]`` for 0-9 (true digit), zeros where none."""
+    drawings = judged_drawings()
+    if version_id is not None:
+        drawings = drawings.filter(model_version_id=version_id)
+    found = {row["truth"]: row for row in _accuracy_rows(drawings.values("truth").order_by())}
+    return [
+        {
+            "digit": digit,
+            "total": found.get(digit, {}).get("total", 0),
+            "right": found.get(digit, {}).get("right", 0),
+            "accuracy": found.get(digit, {}).get("accuracy", 0.0),
+        }
+        for digit in range(N_DIGITS)
+    ]
+
+
+def accuracy_by_day(*, version_id: int | None = None) -> list[dict]:
+    """``[{day: date, total, right, accuracy}]`` per UTC day the drawings were made."""
+    drawings = judged_drawings()
+    if version_id is not None:
+        drawings = drawings.filter(model_version_id=version_id)
+    grouped = drawings.annotate(day=TruncDate("created_at")).values("day").order_by("day")
+    rows = _accuracy_rows(grouped)
+    for row in rows:
+        if not isinstance(row["day"], date):  # SQLite may hand back a string
+            row["day"] = date.fromisoformat(str(row["day"]))
+    return rows
+
+
+def player_confusion_matrix(*, version_id: int | None = None) -> list[list[int]]:
+    """10x10 counts of players' drawings: rows the true digit, columns the model's guess."""
+    drawings = judged_drawings()
+    if version_id is not None:
+        drawings = drawings.filter(model_version_id=version_id)
+    matrix = [[0] * N_DIGITS for _ in range(N_DIGITS)]
+    for row in drawings.values("truth", "predicted_digit").annotate(n=Count("pk")).order_by():
+        if 0 <= row["truth"] < N_DIGITS and 0 <= row["predicted_digit"] < N_DIGITS:
+            matrix[row["truth"]][row["predicted_digit"]] = row["n"]
+    return matrix

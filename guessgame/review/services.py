@@ -1,0 +1,238 @@
+"""Staff decisions on players' drawings, each one kept in the audit trail.
+
+Every function takes the drawings (a queryset, Drawing objects or ids) and the staff
+``reviewer``, changes the drawings under row locks in one transaction, and writes one
+``ReviewDecision`` per drawing, so who decided what and when is never lost. A batch
+(one admin action, one key press) shares one ``decided_at``; undo takes back the
+reviewer's last batch.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.utils import timezone
+
+from guessgame.game.models import Drawing, ReviewDecision
+from guessgame.review.models import UndoneDecision
+from inference.models import ModelVersion
+
+log = logging.getLogger(__name__)
+
+Review = Drawing.Review
+Drawings = Iterable[Drawing | int]
+
+
+class ReviewError(ValueError):
+    """A decision that cannot be made; ``str(error)`` is a sentence for the reviewer."""
+
+
+def _ids(drawings: Drawings) -> list[int]:
+    if hasattr(drawings, "values_list"):
+        return sorted(drawings.values_list("pk", flat=True))
+    return sorted({d if isinstance(d, int) else d.pk for d in drawings})
+
+
+def _check_staff(reviewer) -> None:
+    if reviewer is None or not reviewer.is_authenticated or not reviewer.is_staff:
+        raise PermissionDenied("Only staff can review drawings.")
+
+
+def _check_digit(label) -> int:
+    if isinstance(label, bool) or not isinstance(label, int) or not 0 <= label <= 9:
+        raise ReviewError(f"A label must be a digit from 0 to 9, not {label!r}.")
+    return label
+
+
+def _decide(*, drawings: Drawings, reviewer, decision_for) -> list[ReviewDecision]:
+    """Apply ``decision_for(drawing) -> (status, reviewed_label)`` to each drawing, audited."""
+    _check_staff(reviewer)
+    ids = _ids(drawings)
+    if not ids:
+        raise ReviewError("Choose at least one drawing.")
+    now = timezone.now()
+    decisions = []
+    with transaction.atomic():
+        # Lock the rows: two reviewers deciding at once must not lose a decision.
+        locked = list(Drawing.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
+        if len(locked) != len(ids):
+            raise ReviewError("Some of these drawings no longer exist; reload the page.")
+        for drawing in locked:
+            old_status, old_label = drawing.review_status, drawing.effective_label
+            drawing.review_status, drawing.reviewed_label = decision_for(drawing)
+            drawing.reviewed_by = reviewer
+            drawing.reviewed_at = now
+            drawing.save(
+                update_fields=["review_status", "reviewed_label", "reviewed_by", "reviewed_at"]
+            )
+            decisions.append(
+                ReviewDecision(
+                    drawing=drawing,
+                    reviewer=reviewer,
+                    decided_at=now,
+                    old_status=old_status,
+                    new_status=drawing.review_status,
+                    old_label=old_label,
+                    new_label=drawing.effective_label,
+                )
+            )
+        ReviewDecision.objects.bulk_create(decisions)
+    log.info(
+        "event=review_decision reviewer=%s status=%s drawings=%d",
+        reviewer.pk,
+        decisions[0].new_status,
+        len(decisions),
+    )
+    return decisions
+
+
+def review_approve(*, drawings: Drawings, reviewer) -> list[ReviewDecision]:
+    """The round's label is right: the drawing is good training data as it is."""
+    return _decide(
+        drawings=drawings, reviewer=reviewer, decision_for=lambda d: (Review.APPROVED, None)
+    )
+
+
+def review_relabel(*, drawings: Drawings, label: int, reviewer) -> list[ReviewDecision]:
+    """The player drew another digit: train on ``label`` instead of the round's target.
+
+    Relabelling to the round's own target is an approval.
+    """
+    label = _check_digit(label)
+
+    def decision_for(drawing: Drawing):
+        if label == drawing.label:
+            return Review.APPROVED, None
+        return Review.RELABELLED, label
+
+    return _decide(drawings=drawings, reviewer=reviewer, decision_for=decision_for)
+
+
+def review_reject(*, drawings: Drawings, reviewer) -> list[ReviewDecision]:
+    """Not a digit, or abuse: never exported, never trained on."""
+    return _decide(
+        drawings=drawings, reviewer=reviewer, decision_for=lambda d: (Review.REJECTED, None)
+    )
+
+
+def review_undo(*, reviewer) -> list[ReviewDecision]:
+    """Take back this reviewer's last decision (the whole batch); return the reversals.
+
+    A drawing another reviewer has decided on since is left as it is (their decision
+    stands); the undone decision is still marked, so the next undo goes further back.
+    Returns an empty list when there is nothing left to undo.
+    """
+    _check_staff(reviewer)
+    with transaction.atomic():
+        undoable = ReviewDecision.objects.filter(
+            reviewer=reviewer, undone_by__isnull=True, reverses__isnull=True
+        )
+        last = undoable.order_by("-decided_at", "-pk").first()
+        if last is None:
+            return []
+        batch = list(undoable.filter(decided_at=last.decided_at).order_by("pk"))
+        drawings = Drawing.objects.select_for_update().in_bulk([d.drawing_id for d in batch])
+        now = timezone.now()
+        reversals = []
+        for decision in batch:
+            drawing = drawings[decision.drawing_id]
+            changed_since = (
+                drawing.review_status != decision.new_status
+                or drawing.effective_label != decision.new_label
+                or drawing.reviewed_by_id != reviewer.pk
+            )
+            if changed_since:
+                UndoneDecision.objects.create(decision=decision, reversal=None, undone_at=now)
+                continue
+            previous = (
+                drawing.decisions.filter(pk__lt=decision.pk, undone_by__isnull=True)
+                .order_by("-pk")
+                .first()
+            )
+            restored_by_previous = (
+                decision.old_status != Review.UNREVIEWED
+                and previous is not None
+                and previous.new_status == decision.old_status
+            )
+            drawing.review_status = decision.old_status
+            drawing.reviewed_label = (
+                decision.old_label if decision.old_status == Review.RELABELLED else None
+            )
+            drawing.reviewed_by = previous.reviewer if restored_by_previous else None
+            drawing.reviewed_at = previous.decided_at if restored_by_previous else None
+            drawing.save(
+                update_fields=["review_status", "reviewed_label", "reviewed_by", "reviewed_at"]
+            )
+            reversal = ReviewDecision.objects.create(
+                drawing=drawing,
+                reviewer=reviewer,
+                decided_at=now,
+                old_status=decision.new_status,
+                new_status=decision.old_status,
+                old_label=decision.new_label,
+                new_label=decision.old_label,
+            )
+            UndoneDecision.objects.create(decision=decision, reversal=reversal, undone_at=now)
+            reversals.append(reversal)
+    log.info("event=review_undo reviewer=%s drawings=%d", reviewer.pk, len(reversals))
+    return reversals
+
+
+def repredict(*, drawings: Drawings) -> int:
+    """Queue the drawings for a new guess by the active model; return how many.
+
+    The prediction task is idempotent (it skips drawings already predicted), so the old
+    prediction is cleared and the drawing set back to pending first; the task is queued
+    only after the commit, so the worker reads the reset row. Blank drawings are never
+    guessed and are left alone.
+    """
+    from guessgame.game.services import queue_prediction
+
+    if ModelVersion.active() is None:
+        raise ReviewError("There is no active model to predict with; activate one first.")
+    ids = _ids(drawings)
+    with transaction.atomic():
+        queued = list(
+            Drawing.objects.select_for_update()
+            .filter(pk__in=ids, blank=False)
+            .order_by("pk")
+            .values_list("pk", flat=True)
+        )
+        Drawing.objects.filter(pk__in=queued).update(
+            prediction_status=Drawing.Prediction.PENDING,
+            predicted_digit=None,
+            confidence=None,
+            probabilities=None,
+            model_version=None,
+            predicted_at=None,
+        )
+        # queue_prediction tolerates a broker outage: the sweep re-queues pending drawings.
+        transaction.on_commit(lambda: [queue_prediction(pk) for pk in queued])
+    log.info("event=repredict drawings=%d", len(queued))
+    return len(queued)
+
+
+def model_activate(*, version: ModelVersion, by) -> ModelVersion:
+    """Make ``version`` the active model; workers switch at their next prediction."""
+    _check_staff(by)
+    if not version.tflite_path.exists():
+        raise ReviewError(f"{version.name} has no model file at {version.tflite_path}.")
+    version.activate()
+    log.info("event=model_activated version=%s by=%s", version.name, by.pk)
+    return version
+
+
+def model_rollback(*, by) -> ModelVersion:
+    """Go back to the version that was active before the current one."""
+    _check_staff(by)
+    previous = (
+        ModelVersion.objects.filter(is_active=False, activated_at__isnull=False)
+        .order_by("-activated_at")
+        .first()
+    )
+    if previous is None:
+        raise ReviewError("No earlier active version to roll back to.")
+    return model_activate(version=previous, by=by)

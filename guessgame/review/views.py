@@ -1,0 +1,259 @@
+"""Staff pages: the review queue, the dashboard and the model versions.
+
+Thin function views: reads come from ``selectors``, changes go through ``services``.
+Everything here is staff only; the JSON endpoints answer 4xx with a sentence on bad input.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+
+import numpy as np
+from django.contrib import messages
+from django.contrib.admin.views.decorators import staff_member_required
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_POST
+from PIL import Image
+
+from guessgame.game.models import Drawing
+from guessgame.review import charts, selectors, services
+from inference.models import ModelVersion
+
+QUEUE_PAGE = 60
+"""Drawings shown at once in the review grid."""
+
+PIXELS_SCALE = 4
+"""The 28x28 model input is served at 4x (112 px) so it can be seen."""
+
+PLOT_NAME = re.compile(r"^[a-z0-9_]+\.png$")
+
+
+def _progress(progress: selectors.Progress) -> dict:
+    return {"reviewed": progress.reviewed, "total": progress.total}
+
+
+# --- review queue --------------------------------------------------------------------
+
+
+@staff_member_required
+@require_GET
+def review_queue(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "review/queue.html",
+        {
+            "drawings": selectors.review_queue(limit=QUEUE_PAGE),
+            "progress": selectors.review_progress(),
+            "digits": range(10),
+        },
+    )
+
+
+def _bad_request(message: str, status: int = 400) -> JsonResponse:
+    return JsonResponse({"error": message}, status=status)
+
+
+def _drawing_json(drawing: Drawing) -> dict:
+    return {
+        "id": drawing.pk,
+        "review_status": drawing.review_status,
+        "label": drawing.label,
+        "effective_label": drawing.effective_label,
+    }
+
+
+@staff_member_required
+@require_POST
+def review_decide(request: HttpRequest) -> JsonResponse:
+    """One key press: ``{"drawing": id, "action": "approve"|"reject"|"relabel", "label": d}``."""
+    try:
+        body = json.loads(request.body or b"{}")
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return _bad_request("The request body must be JSON.")
+    if not isinstance(body, dict):
+        return _bad_request("The request body must be a JSON object.")
+    drawing_id = body.get("drawing")
+    if isinstance(drawing_id, bool) or not isinstance(drawing_id, int):
+        return _bad_request("Say which drawing: a numeric 'drawing' id.")
+    drawing = Drawing.objects.filter(pk=drawing_id).first()
+    if drawing is None:
+        return _bad_request("This drawing does not exist (any more).", status=404)
+    action = body.get("action")
+    try:
+        if action == "approve":
+            services.review_approve(drawings=[drawing], reviewer=request.user)
+        elif action == "reject":
+            services.review_reject(drawings=[drawing], reviewer=request.user)
+        elif action == "relabel":
+            services.review_relabel(
+                drawings=[drawing], label=body.get("label"), reviewer=request.user
+            )
+        else:
+            return _bad_request("The action must be 'approve', 'reject' or 'relabel'.")
+    except services.ReviewError as exc:
+        return _bad_request(str(exc))
+    drawing.refresh_from_db()
+    return JsonResponse(
+        {"drawing": _drawing_json(drawing), "progress": _progress(selectors.review_progress())}
+    )
+
+
+@staff_member_required
+@require_POST
+def review_undo(request: HttpRequest) -> JsonResponse:
+    """U: take back this reviewer's last decision."""
+    reversals = services.review_undo(reviewer=request.user)
+    drawings = Drawing.objects.filter(pk__in=[r.drawing_id for r in reversals]).order_by("pk")
+    return JsonResponse(
+        {
+            "undone": [_drawing_json(d) for d in drawings],
+            "progress": _progress(selectors.review_progress()),
+        }
+    )
+
+
+# --- images --------------------------------------------------------------------------
+
+
+def _png_response(data: bytes) -> HttpResponse:
+    response = HttpResponse(data, content_type="image/png")
+    response["Cache-Control"] = "private, max-age=300"
+    return response
+
+
+def pixels_png(pixels: bytes, *, scale: int = PIXELS_SCALE) -> bytes:
+    """The 784 bytes the model saw as a PNG: white ink on black, like MNIST, enlarged."""
+    image = Image.fromarray(np.frombuffer(bytes(pixels), dtype=np.uint8).reshape(28, 28), "L")
+    if scale > 1:
+        image = image.resize((28 * scale, 28 * scale), Image.Resampling.NEAREST)
+    buffer = io.BytesIO()
+    image.save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+@staff_member_required
+@require_GET
+def drawing_image(request: HttpRequest, pk: int) -> HttpResponse:
+    """The PNG the player's browser sent."""
+    drawing = get_object_or_404(Drawing.objects.only("image_png"), pk=pk)
+    if not drawing.image_png:
+        raise Http404("This drawing has no image.")
+    return _png_response(bytes(drawing.image_png))
+
+
+@staff_member_required
+@require_GET
+def drawing_pixels(request: HttpRequest, pk: int) -> HttpResponse:
+    """The 28x28 picture the model saw."""
+    drawing = get_object_or_404(Drawing.objects.only("pixels"), pk=pk)
+    if not drawing.pixels or len(bytes(drawing.pixels)) != 28 * 28:
+        raise Http404("This drawing has not been preprocessed yet.")
+    return _png_response(pixels_png(drawing.pixels))
+
+
+# --- dashboard -----------------------------------------------------------------------
+
+
+def _percent(row: dict) -> str:
+    return f"{row['accuracy']:.0%} of {row['total']}"
+
+
+@staff_member_required
+@require_GET
+def dashboard(request: HttpRequest) -> HttpResponse:
+    version = None
+    version_id = request.GET.get("version")
+    if version_id:
+        if not version_id.isdigit():
+            return HttpResponse("The version must be a numeric id.", status=400)
+        version = get_object_or_404(ModelVersion, pk=int(version_id))
+    by_version = selectors.accuracy_by_version()
+    by_digit = selectors.accuracy_by_digit(version_id=version and version.pk)
+    by_day = selectors.accuracy_by_day(version_id=version and version.pk)
+    day_points = charts.line(
+        [(row["day"].isoformat(), row["accuracy"], _percent(row)) for row in by_day]
+    )
+    return render(
+        request,
+        "review/dashboard.html",
+        {
+            "version": version,
+            "versions": ModelVersion.objects.all(),
+            "by_version": by_version,
+            "version_bars": charts.bars(
+                [
+                    (row["version"] or "unknown", row["accuracy"], _percent(row))
+                    for row in by_version
+                ]
+            ),
+            "digit_bars": charts.bars(
+                [(str(row["digit"]), row["accuracy"], _percent(row)) for row in by_digit]
+            ),
+            "day_points": day_points,
+            "day_polyline": charts.polyline(day_points),
+            "confusion": charts.heat_levels(
+                selectors.player_confusion_matrix(version_id=version and version.pk)
+            ),
+            "chart": {"width": charts.WIDTH, "height": charts.HEIGHT, "margin": charts.MARGIN},
+            "digits": range(10),
+        },
+    )
+
+
+# --- model versions ------------------------------------------------------------------
+
+
+def _plots(version: ModelVersion) -> list[str]:
+    directory = version.directory
+    if not directory.is_dir():
+        return []
+    return sorted(p.name for p in directory.glob("*.png") if PLOT_NAME.match(p.name))
+
+
+@staff_member_required
+@require_GET
+def model_list(request: HttpRequest) -> HttpResponse:
+    versions = [
+        {"version": version, "plots": _plots(version), "metrics": version.metrics or {}}
+        for version in ModelVersion.objects.all()
+    ]
+    return render(request, "review/models.html", {"versions": versions})
+
+
+@staff_member_required
+@require_GET
+def model_plot(request: HttpRequest, pk: int, name: str) -> FileResponse:
+    """A plot from the version's folder; only plain ``*.png`` names, never a path."""
+    version = get_object_or_404(ModelVersion, pk=pk)
+    if not PLOT_NAME.match(name) or name not in _plots(version):
+        raise Http404("No such plot.")
+    return FileResponse(open(version.directory / name, "rb"), content_type="image/png")
+
+
+@staff_member_required
+@require_POST
+def model_activate(request: HttpRequest, pk: int) -> HttpResponse:
+    version = get_object_or_404(ModelVersion, pk=pk)
+    try:
+        services.model_activate(version=version, by=request.user)
+    except services.ReviewError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"{version.name} is now the active model.")
+    return redirect("review:models")
+
+
+@staff_member_required
+@require_POST
+def model_rollback(request: HttpRequest) -> HttpResponse:
+    try:
+        version = services.model_rollback(by=request.user)
+    except (services.ReviewError, PermissionDenied) as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, f"Rolled back: {version.name} is the active model again.")
+    return redirect("review:models")

@@ -1,0 +1,131 @@
+// The review queue: keyboard decisions on a grid of drawings, POSTed with the CSRF token.
+// Keys: 0-9 relabel, A approve, R reject, U undo the last decision, arrows move.
+
+const root = document.getElementById("review");
+
+function csrfToken() {
+  const input = root.querySelector("input[name=csrfmiddlewaretoken]");
+  return input ? input.value : "";
+}
+
+const cards = () => Array.from(root.querySelectorAll(".review-card"));
+const errorBox = root?.querySelector("[data-error]");
+let current = 0;
+
+function focusCard(index) {
+  const all = cards();
+  if (!all.length) return;
+  current = Math.max(0, Math.min(index, all.length - 1));
+  all.forEach((card, i) => card.classList.toggle("current", i === current));
+  all[current].focus({ preventScroll: false });
+}
+
+function nextUndecided(from) {
+  const all = cards();
+  for (let i = from + 1; i < all.length; i += 1) {
+    if (!all[i].dataset.decided) return i;
+  }
+  return Math.min(from + 1, all.length - 1);
+}
+
+function showError(message) {
+  errorBox.textContent = message;
+  errorBox.hidden = !message;
+}
+
+function showProgress(progress) {
+  root.querySelector("[data-progress-reviewed]").textContent = progress.reviewed;
+  root.querySelector("[data-progress-total]").textContent = progress.total;
+}
+
+function showDrawing(drawing) {
+  const card = root.querySelector(`.review-card[data-id="${drawing.id}"]`);
+  if (!card) return null;
+  card.classList.remove("approved", "relabelled", "rejected");
+  const status = drawing.review_status;
+  if (status === "unreviewed") {
+    delete card.dataset.decided;
+  } else {
+    card.classList.add(status);
+    card.dataset.decided = status;
+  }
+  const state = status === "relabelled" ? `relabelled to ${drawing.effective_label}` : status;
+  card.querySelector("[data-state]").textContent = state;
+  card.querySelector("[data-shown-label]").textContent = drawing.effective_label;
+  return card;
+}
+
+async function post(url, body) {
+  const response = await fetch(url, {
+    method: "POST",
+    credentials: "same-origin",
+    headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
+    body: JSON.stringify(body || {}),
+  });
+  let data = {};
+  try {
+    data = await response.json();
+  } catch {
+    throw new Error(`The server answered ${response.status}; reload the page and log in again.`);
+  }
+  if (!response.ok) throw new Error(data.error || `The server answered ${response.status}.`);
+  return data;
+}
+
+async function decide(action, label) {
+  const card = cards()[current];
+  if (!card) return;
+  const body = { drawing: Number(card.dataset.id), action };
+  if (label !== undefined) body.label = label;
+  try {
+    const data = await post(root.dataset.decideUrl, body);
+    showError("");
+    showDrawing(data.drawing);
+    showProgress(data.progress);
+    focusCard(nextUndecided(current));
+  } catch (error) {
+    showError(error.message);
+  }
+}
+
+async function undo() {
+  try {
+    const data = await post(root.dataset.undoUrl);
+    showProgress(data.progress);
+    if (!data.undone.length) {
+      showError("Nothing to undo.");
+      return;
+    }
+    showError("");
+    let first = null;
+    for (const drawing of data.undone) {
+      const card = showDrawing(drawing);
+      if (card && first === null) first = cards().indexOf(card);
+    }
+    if (first !== null && first >= 0) focusCard(first);
+  } catch (error) {
+    showError(error.message);
+  }
+}
+
+function onKey(event) {
+  if (event.ctrlKey || event.metaKey || event.altKey) return;
+  const key = event.key.toLowerCase();
+  if (/^[0-9]$/.test(key)) decide("relabel", Number(key));
+  else if (key === "a") decide("approve");
+  else if (key === "r") decide("reject");
+  else if (key === "u") undo();
+  else if (key === "arrowright" || key === "arrowdown") focusCard(current + 1);
+  else if (key === "arrowleft" || key === "arrowup") focusCard(current - 1);
+  else return;
+  event.preventDefault();
+}
+
+if (root) {
+  document.addEventListener("keydown", onKey);
+  root.addEventListener("click", (event) => {
+    const card = event.target.closest(".review-card");
+    if (card) focusCard(cards().indexOf(card));
+  });
+  focusCard(0);
+}
