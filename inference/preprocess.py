@@ -189,10 +189,7 @@ def preprocess_array(ink: np.ndarray) -> Preprocessed:
     ink = np.asarray(ink, dtype=np.float32)
     if ink.ndim != 2 or ink.size == 0:
         raise DrawingError("The drawing must be a non-empty two-dimensional picture.")
-    ink = np.nan_to_num(ink, nan=0.0, posinf=1.0, neginf=0.0)
-    ink = np.clip(ink, 0.0, 1.0)
-
-    mask = ink > INK_LEVEL
+    mask = ink > INK_LEVEL  # NaN counts as no ink; the crop is cleaned below
     rows = np.flatnonzero(mask.any(axis=1))
     if rows.size == 0:
         return Preprocessed(pixels=BLANK, blank=True)
@@ -202,6 +199,7 @@ def preprocess_array(ink: np.ndarray) -> Preprocessed:
         return Preprocessed(pixels=BLANK, blank=True)
 
     digit = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]
+    digit = np.clip(np.nan_to_num(digit, nan=0.0, posinf=1.0, neginf=0.0), 0.0, 1.0)
     box = scale_to_box(digit)
     return Preprocessed(pixels=center_of_mass_placement(box), blank=False)
 

@@ -336,3 +336,15 @@ def test_any_ink_array_gives_a_valid_picture(ink):
     if not result.blank:
         com_y, com_x = ndimage.center_of_mass(result.pixels)
         assert 10 <= com_y <= 18 and 10 <= com_x <= 18
+
+
+def test_nan_and_out_of_range_ink_is_cleaned():
+    ink = np.zeros((40, 40), dtype=np.float32)
+    ink[5:35, 18:24] = 3.0
+    ink[10, 20] = np.nan
+    ink[12, 20] = np.inf
+    ink[0, 0] = -5.0
+    result = preprocess_array(ink)
+    assert not result.blank
+    assert np.all(np.isfinite(result.pixels))
+    assert 0.0 <= result.pixels.min() and result.pixels.max() <= 1.0
