@@ -23,6 +23,7 @@ import logging
 import os
 import threading
 import time
+import weakref
 from collections import deque
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future
@@ -67,6 +68,16 @@ class Batcher:
         self._pid: int | None = None
         self.batch_sizes: deque[int] = deque(maxlen=1000)
         """Sizes of the most recent batches sent, for tests and benchmarks."""
+        _all_batchers.add(self)
+
+    def _after_fork_in_child(self) -> None:
+        # A thread of the parent may have held the lock at fork(); the child's copy
+        # would stay locked forever. Queued items belong to the parent's requests.
+        self._cond = threading.Condition()
+        self._items.clear()
+        self._arriving = 0
+        self._threads = []
+        self._pid = None
 
     # -- request side ---------------------------------------------------------------
     def submit(self, payload: str, *, timeout: float) -> Future:
@@ -111,9 +122,6 @@ class Batcher:
         with self._cond:
             if self._pid == pid:
                 return
-            # A forked child inherits the queue but not the threads: start afresh.
-            self._items.clear()
-            self._arriving = 0
             self._threads = [
                 threading.Thread(target=self._run, name=f"batcher-{n}", daemon=True)
                 for n in range(self.dispatchers)
@@ -164,6 +172,18 @@ class Batcher:
             return
         for item, row in zip(batch, rows, strict=True):
             item.future.set_result((row, version))
+
+
+_all_batchers: weakref.WeakSet[Batcher] = weakref.WeakSet()
+
+
+def _reset_batchers_in_child() -> None:
+    for batcher in list(_all_batchers):
+        batcher._after_fork_in_child()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_reset_batchers_in_child)
 
 
 class _Slot:

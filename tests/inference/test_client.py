@@ -1,0 +1,162 @@
+"""predict_png, what the web process calls: preprocess here, blanks at once, the rest to a worker.
+
+Unit tests: the Celery task is never really sent (see test_api.py for the real worker).
+"""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+
+import numpy as np
+import pytest
+from celery.exceptions import TimeoutError as CeleryTimeout
+
+from inference import client
+from inference.batching import Batcher
+from inference.canvas import render_strokes
+from inference.client import PredictionFailed, WorkerUnavailable, predict_png
+from inference.preprocess import DrawingError
+from inference.tasks import decode_pixels, encode_pixels
+
+ONE = render_strokes([[[112, 112], [40, 190], [0, 120]]])
+BLANK = render_strokes([])
+
+
+def probabilities_for(digit: int) -> list[float]:
+    row = [0.01] * 10
+    row[digit] = 0.91
+    return row
+
+
+class FakeSend:
+    def __init__(self, digit: int = 1, error: Exception | None = None) -> None:
+        self.batches: list[list[str]] = []
+        self.digit = digit
+        self.error = error
+
+    def __call__(self, batch: list[str], *, timeout: float) -> dict:
+        self.batches.append(batch)
+        if self.error:
+            raise self.error
+        return {
+            "model_version": "fake-v7",
+            "probabilities": [probabilities_for(self.digit) for _ in batch],
+        }
+
+
+@pytest.fixture(params=["batched", "one task per drawing"])
+def send(request, monkeypatch) -> FakeSend:
+    """Both paths of the client, each with a fake worker."""
+    fake = FakeSend()
+    monkeypatch.setattr(client, "send_to_worker", fake)
+    if request.param == "batched":
+        monkeypatch.delenv("GUESSGAME_BATCHING", raising=False)
+        monkeypatch.setattr(client, "get_batcher", lambda: Batcher(fake, window=0, max_size=8))
+    else:
+        monkeypatch.setenv("GUESSGAME_BATCHING", "off")
+    return fake
+
+
+def test_a_drawing_gets_the_workers_digit_confidence_and_version(send):
+    prediction = predict_png(ONE)
+    assert prediction.digit == 1
+    assert prediction.confidence == pytest.approx(0.91)
+    assert len(prediction.probabilities) == 10
+    assert prediction.model_version == "fake-v7"
+    assert prediction.blank is False
+    assert len(send.batches) == 1
+
+
+def test_the_worker_receives_the_preprocessed_28_by_28_drawing(send):
+    from inference.preprocess import preprocess_png
+
+    predict_png(ONE)
+    sent = decode_pixels(send.batches[0])
+    assert sent.shape == (1, 28, 28)
+    assert np.allclose(sent[0], preprocess_png(ONE).pixels, atol=1 / 255)
+
+
+@pytest.mark.django_db
+def test_a_blank_drawing_is_answered_without_a_worker(send, active_model):
+    prediction = predict_png(BLANK)
+    assert prediction.as_json() == {
+        "digit": None,
+        "confidence": 0.0,
+        "probabilities": [0.0] * 10,
+        "blank": True,
+        "model_version": active_model.name,
+    }
+    assert send.batches == []
+
+
+def test_bad_input_raises_a_drawing_error_before_anything_is_sent(send):
+    with pytest.raises(DrawingError) as error:
+        predict_png(b"GIF89a not really")
+    assert error.value.status == 400
+    assert send.batches == []
+
+
+def test_a_worker_that_does_not_answer_is_reported_as_unavailable(send):
+    send.error = WorkerUnavailable("No prediction worker answered within 5 s.")
+    with pytest.raises(WorkerUnavailable):
+        predict_png(ONE)
+
+
+def test_a_celery_timeout_becomes_worker_unavailable(monkeypatch):
+    forgotten = []
+
+    class Result:
+        def get(self, timeout):
+            raise CeleryTimeout("timed out")
+
+        def forget(self):
+            forgotten.append(True)
+
+    sent = {}
+
+    def apply_async(args, **options):
+        sent.update(options, args=args)
+        return Result()
+
+    monkeypatch.setattr(client.predict_pixels, "apply_async", apply_async)
+    with pytest.raises(WorkerUnavailable, match="within 0.2 s"):
+        client.send_to_worker(["x"], timeout=0.2)
+    # The message expires with the wait: a late worker skips it.
+    assert sent["expires"] == 0.2
+    assert forgotten == [True]
+
+
+def test_a_task_error_becomes_prediction_failed(monkeypatch):
+    result = SimpleNamespace(
+        get=lambda timeout: (_ for _ in ()).throw(RuntimeError("No model version is active")),
+        forget=lambda: None,
+    )
+    monkeypatch.setattr(client.predict_pixels, "apply_async", lambda args, **options: result)
+    with pytest.raises(PredictionFailed, match="No model version is active"):
+        client.send_to_worker(["x"], timeout=1)
+
+
+def test_the_queue_can_be_pointed_elsewhere(monkeypatch, settings):
+    settings.PREDICT_QUEUE = "elsewhere"
+    sent = {}
+
+    def apply_async(args, **options):
+        sent.update(options)
+        return SimpleNamespace(get=lambda timeout: {"ok": 1}, forget=lambda: None)
+
+    monkeypatch.setattr(client.predict_pixels, "apply_async", apply_async)
+    client.send_to_worker(["x"], timeout=1)
+    assert sent["queue"] == "elsewhere"
+
+
+def test_pixels_survive_the_trip_as_base64_within_one_grey_level():
+    pixels = np.random.default_rng(1).random((28, 28)).astype(np.float32)
+    encoded = encode_pixels(pixels)
+    assert len(encoded) == 1048  # base64 of 784 bytes
+    assert np.abs(decode_pixels([encoded])[0] - pixels).max() <= 0.5 / 255 + 1e-6
+
+
+@pytest.mark.parametrize("bad", [[], ["not base64!"], ["AAAA"], "not a list"])
+def test_a_malformed_batch_is_refused(bad):
+    with pytest.raises(ValueError):
+        decode_pixels(bad)
