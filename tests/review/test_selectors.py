@@ -1,0 +1,103 @@
+"""The review queue and the dashboard's numbers."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from guessgame.game.models import Drawing
+from guessgame.review import selectors, services
+from inference.models import ModelVersion
+from tests.review.conftest import DrawingFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_queue_holds_unreviewed_misclassified_or_flagged_drawings_least_confident_first(
+    staff,
+):
+    sure = DrawingFactory(wrong=True, confidence=0.8)
+    unsure = DrawingFactory(wrong=True, confidence=0.3)
+    flagged_right = DrawingFactory(confidence=0.99, flag=Drawing.Flag.LABEL_WRONG)
+    DrawingFactory(confidence=0.2)  # guessed right, not flagged
+    reviewed = DrawingFactory(wrong=True, confidence=0.1)
+    services.review_approve(drawings=[reviewed], reviewer=staff)
+    DrawingFactory(wrong=True, blank=True, confidence=0.05)  # blank: never guessed
+
+    assert list(selectors.review_queue()) == [unsure, sure, flagged_right]
+    assert list(selectors.review_queue(limit=1)) == [unsure]
+
+
+def test_progress_counts_reviewed_candidates(staff):
+    drawings = DrawingFactory.create_batch(3, wrong=True)
+    DrawingFactory()  # not a candidate
+    services.review_reject(drawings=drawings[:1], reviewer=staff)
+
+    progress = selectors.review_progress()
+
+    assert (progress.reviewed, progress.total, progress.remaining) == (1, 3, 2)
+
+
+def test_accuracy_per_version_judges_against_the_reviewed_label(staff):
+    v1 = ModelVersion.objects.create(name="v1", path="x", created_at=timezone.now() - timedelta(1))
+    v2 = ModelVersion.objects.create(name="v2", path="y")
+    DrawingFactory.create_batch(3, model_version=v1)
+    DrawingFactory(model_version=v1, wrong=True)
+    relabelled = DrawingFactory(model_version=v2, label=3, predicted_digit=8)
+    services.review_relabel(drawings=[relabelled], label=8, reviewer=staff)
+    rejected = DrawingFactory(model_version=v2, wrong=True)
+    services.review_reject(drawings=[rejected], reviewer=staff)
+    DrawingFactory(model_version=v2, prediction_status=Drawing.Prediction.PENDING)
+
+    rows = selectors.accuracy_by_version()
+
+    assert rows == [
+        {"version": "v1", "total": 4, "right": 3, "accuracy": 0.75},
+        {"version": "v2", "total": 1, "right": 1, "accuracy": 1.0},
+    ]
+
+
+def test_accuracy_per_digit_lists_every_digit():
+    DrawingFactory(label=7)
+    DrawingFactory(label=7, wrong=True)
+
+    rows = selectors.accuracy_by_digit()
+
+    assert [row["digit"] for row in rows] == list(range(10))
+    assert rows[7] == {"digit": 7, "total": 2, "right": 1, "accuracy": 0.5}
+    assert rows[0]["total"] == 0
+
+
+def test_accuracy_per_day_follows_the_drawing_dates():
+    today = timezone.now()
+    DrawingFactory(created_at=today - timedelta(days=2), wrong=True)
+    DrawingFactory(created_at=today)
+    DrawingFactory(created_at=today)
+
+    rows = selectors.accuracy_by_day()
+
+    assert [row["day"] for row in rows] == [(today - timedelta(days=2)).date(), today.date()]
+    assert [row["accuracy"] for row in rows] == [0.0, 1.0]
+
+
+def test_the_confusion_matrix_counts_true_rows_and_guessed_columns():
+    DrawingFactory(label=4, predicted_digit=9)
+    DrawingFactory(label=4, predicted_digit=9)
+    DrawingFactory(label=4)
+
+    matrix = selectors.player_confusion_matrix()
+
+    assert matrix[4][9] == 2
+    assert matrix[4][4] == 1
+    assert sum(map(sum, matrix)) == 3
+
+
+def test_dashboard_numbers_can_be_narrowed_to_one_version():
+    v1 = ModelVersion.objects.create(name="v1", path="x")
+    DrawingFactory(label=1, model_version=v1)
+    DrawingFactory(label=1, wrong=True)
+
+    assert selectors.accuracy_by_digit(version_id=v1.pk)[1]["accuracy"] == 1.0
+    assert sum(map(sum, selectors.player_confusion_matrix(version_id=v1.pk))) == 1

@@ -1,0 +1,235 @@
+"""Staff decisions: each one changes the drawing and leaves an audit row; undo takes it back."""
+
+from __future__ import annotations
+
+from unittest import mock
+
+import pytest
+from django.core.exceptions import PermissionDenied
+
+from guessgame.game.models import Drawing, ReviewDecision
+from guessgame.review import services
+from inference.models import ModelVersion
+from tests.review.conftest import DrawingFactory, StaffFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+Review = Drawing.Review
+
+
+def test_approving_records_who_and_when_and_keeps_the_label(staff):
+    drawing = DrawingFactory(label=3, wrong=True)
+
+    [decision] = services.review_approve(drawings=[drawing], reviewer=staff)
+
+    drawing.refresh_from_db()
+    assert drawing.review_status == Review.APPROVED
+    assert drawing.reviewed_by == staff
+    assert drawing.reviewed_at is not None
+    assert drawing.effective_label == 3
+    assert (decision.reviewer, decision.old_status, decision.new_status) == (
+        staff,
+        Review.UNREVIEWED,
+        Review.APPROVED,
+    )
+    assert (decision.old_label, decision.new_label) == (3, 3)
+    assert decision.decided_at == drawing.reviewed_at
+
+
+def test_relabelling_changes_the_label_used_for_training(staff):
+    drawing = DrawingFactory(label=3, drawn_digit=8)
+
+    [decision] = services.review_relabel(drawings=[drawing], label=8, reviewer=staff)
+
+    drawing.refresh_from_db()
+    assert drawing.review_status == Review.RELABELLED
+    assert drawing.reviewed_label == 8
+    assert drawing.effective_label == 8
+    assert drawing.label == 3, "the round's target itself is never rewritten"
+    assert (decision.old_label, decision.new_label) == (3, 8)
+
+
+def test_relabelling_to_the_rounds_own_digit_is_an_approval(staff):
+    drawing = DrawingFactory(label=5)
+
+    services.review_relabel(drawings=[drawing], label=5, reviewer=staff)
+
+    drawing.refresh_from_db()
+    assert drawing.review_status == Review.APPROVED
+    assert drawing.reviewed_label is None
+
+
+@pytest.mark.parametrize("label", [10, -1, "3", None, 2.5, True])
+def test_relabelling_to_something_not_a_digit_is_refused_and_changes_nothing(staff, label):
+    drawing = DrawingFactory(label=3)
+
+    with pytest.raises(services.ReviewError, match="digit from 0 to 9"):
+        services.review_relabel(drawings=[drawing], label=label, reviewer=staff)
+
+    drawing.refresh_from_db()
+    assert drawing.review_status == Review.UNREVIEWED
+    assert not ReviewDecision.objects.exists()
+
+
+def test_rejecting_many_drawings_writes_one_audit_row_each(staff):
+    drawings = DrawingFactory.create_batch(4)
+
+    decisions = services.review_reject(drawings=Drawing.objects.all(), reviewer=staff)
+
+    assert len(decisions) == 4
+    assert ReviewDecision.objects.filter(new_status=Review.REJECTED).count() == 4
+    assert set(Drawing.objects.values_list("review_status", flat=True)) == {Review.REJECTED}
+    assert len({d.decided_at for d in decisions}) == 1, "one batch, one moment"
+    assert {d.drawing_id for d in decisions} == {d.pk for d in drawings}
+
+
+def test_players_cannot_review(player):
+    drawing = DrawingFactory()
+
+    with pytest.raises(PermissionDenied):
+        services.review_approve(drawings=[drawing], reviewer=player)
+    with pytest.raises(PermissionDenied):
+        services.review_undo(reviewer=player)
+
+    assert not ReviewDecision.objects.exists()
+
+
+def test_a_decision_on_no_drawing_is_refused(staff):
+    with pytest.raises(services.ReviewError, match="at least one"):
+        services.review_approve(drawings=[], reviewer=staff)
+
+
+def test_undo_restores_the_drawing_and_keeps_both_decisions_in_the_trail(staff):
+    drawing = DrawingFactory(label=3)
+    services.review_relabel(drawings=[drawing], label=8, reviewer=staff)
+
+    [reversal] = services.review_undo(reviewer=staff)
+
+    drawing.refresh_from_db()
+    assert drawing.review_status == Review.UNREVIEWED
+    assert drawing.reviewed_label is None
+    assert drawing.reviewed_by is None
+    assert (reversal.old_status, reversal.new_status) == (Review.RELABELLED, Review.UNREVIEWED)
+    assert (reversal.old_label, reversal.new_label) == (8, 3)
+    assert ReviewDecision.objects.filter(drawing=drawing).count() == 2
+
+
+def test_undo_goes_back_one_decision_at_a_time(staff):
+    drawing = DrawingFactory(label=3)
+    services.review_approve(drawings=[drawing], reviewer=staff)
+    services.review_relabel(drawings=[drawing], label=9, reviewer=staff)
+
+    services.review_undo(reviewer=staff)
+    drawing.refresh_from_db()
+    assert drawing.review_status == Review.APPROVED
+    assert drawing.reviewed_by == staff, "the approval's reviewer is back"
+
+    services.review_undo(reviewer=staff)
+    drawing.refresh_from_db()
+    assert drawing.review_status == Review.UNREVIEWED
+
+    assert services.review_undo(reviewer=staff) == []
+
+
+def test_undo_takes_back_a_whole_batch(staff):
+    DrawingFactory.create_batch(3)
+    services.review_reject(drawings=Drawing.objects.all(), reviewer=staff)
+
+    assert len(services.review_undo(reviewer=staff)) == 3
+    assert set(Drawing.objects.values_list("review_status", flat=True)) == {Review.UNREVIEWED}
+
+
+def test_undo_leaves_a_drawing_another_reviewer_decided_since(staff):
+    other = StaffFactory()
+    drawing = DrawingFactory(label=3)
+    services.review_approve(drawings=[drawing], reviewer=staff)
+    services.review_reject(drawings=[drawing], reviewer=other)
+
+    assert services.review_undo(reviewer=staff) == []
+
+    drawing.refresh_from_db()
+    assert drawing.review_status == Review.REJECTED
+    assert drawing.reviewed_by == other
+
+
+def test_undo_only_touches_the_reviewers_own_decisions(staff):
+    other = StaffFactory()
+    mine, theirs = DrawingFactory(), DrawingFactory()
+    services.review_approve(drawings=[mine], reviewer=staff)
+    services.review_reject(drawings=[theirs], reviewer=other)
+
+    services.review_undo(reviewer=staff)
+
+    mine.refresh_from_db()
+    theirs.refresh_from_db()
+    assert mine.review_status == Review.UNREVIEWED
+    assert theirs.review_status == Review.REJECTED
+
+
+def make_version(tmp_path, name: str, *, active: bool = False) -> ModelVersion:
+    folder = tmp_path / name
+    folder.mkdir()
+    (folder / "model.tflite").write_bytes(b"not really a model")
+    version = ModelVersion.objects.create(name=name, path=str(folder))
+    if active:
+        version.activate()
+    return version
+
+
+def test_repredict_resets_the_guess_and_queues_it_after_commit(
+    tmp_path, django_capture_on_commit_callbacks
+):
+    version = make_version(tmp_path, "v1", active=True)
+    drawing = DrawingFactory(wrong=True, model_version=version)
+    blank = DrawingFactory(blank=True)
+
+    with mock.patch("guessgame.game.services.queue_prediction") as queue:
+        with django_capture_on_commit_callbacks(execute=False) as callbacks:
+            assert services.repredict(drawings=Drawing.objects.all()) == 1
+        queue.assert_not_called()
+        for callback in callbacks:
+            callback()
+    queue.assert_called_once_with(drawing.pk)
+
+    drawing.refresh_from_db()
+    assert drawing.prediction_status == Drawing.Prediction.PENDING
+    assert drawing.predicted_digit is None
+    assert drawing.confidence is None
+    assert drawing.model_version is None
+    blank.refresh_from_db()
+    assert blank.prediction_status == Drawing.Prediction.DONE
+
+
+def test_repredict_without_an_active_model_is_refused():
+    drawing = DrawingFactory()
+
+    with pytest.raises(services.ReviewError, match="no active model"):
+        services.repredict(drawings=[drawing])
+
+    drawing.refresh_from_db()
+    assert drawing.prediction_status == Drawing.Prediction.DONE
+
+
+def test_activating_and_rolling_back_switch_the_active_version(tmp_path, staff):
+    first = make_version(tmp_path, "v1", active=True)
+    second = make_version(tmp_path, "v2")
+
+    services.model_activate(version=second, by=staff)
+    assert ModelVersion.active() == second
+
+    assert services.model_rollback(by=staff) == first
+    assert ModelVersion.active() == first
+
+
+def test_a_version_without_its_model_file_cannot_be_activated(tmp_path, staff):
+    version = ModelVersion.objects.create(name="ghost", path=str(tmp_path / "missing"))
+
+    with pytest.raises(services.ReviewError, match="no model file"):
+        services.model_activate(version=version, by=staff)
+    assert ModelVersion.active() is None
+
+
+def test_players_cannot_switch_models(tmp_path):
+    version = make_version(tmp_path, "v1")
+
+    with pytest.raises(PermissionDenied):
+        services.model_activate(version=version, by=UserFactory())
