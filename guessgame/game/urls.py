@@ -1,3 +1,37 @@
-from django.urls import path  # noqa: F401
+from django.contrib.auth import views as auth_views
+from django.urls import path
 
-urlpatterns: list = []
+from guessgame.game import views
+
+urlpatterns = [
+    path("", views.home, name="home"),
+    path("scoring", views.scoring_rules, name="scoring"),
+    path("draw", views.free_draw, name="free_draw"),
+    path("guess", views.live_guess, name="live_guess"),
+    path("leaderboard", views.leaderboard, name="leaderboard"),
+    path("players/<str:username>", views.profile, name="profile"),
+    path("me", views.my_profile, name="my_profile"),
+    # A scored game
+    path("play/new", views.game_new, name="game_new"),
+    path("play/<int:game_id>", views.play, name="play"),
+    path("games/<int:game_id>", views.game_summary, name="game_summary"),
+    path("rounds/<int:round_id>/submit", views.round_submit, name="round_submit"),
+    path("rounds/<int:round_id>/result", views.round_result, name="round_result"),
+    path("rounds/<int:round_id>/result.json", views.round_result_json, name="round_result_json"),
+    path("rounds/<int:round_id>/flag", views.round_flag, name="round_flag"),
+    path("drawings/<int:drawing_id>.png", views.drawing_png, name="drawing_png"),
+    # Accounts
+    path("accounts/signup", views.signup, name="signup"),
+    path("accounts/login", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/logout", views.logout_view, name="logout"),
+    path(
+        "accounts/password",
+        auth_views.PasswordChangeView.as_view(),
+        name="password_change",
+    ),
+    path(
+        "accounts/password/done",
+        auth_views.PasswordChangeDoneView.as_view(),
+        name="password_change_done",
+    ),
+]

@@ -1,0 +1,42 @@
+"""Account forms: sign-up with a username other players will read on the leaderboard."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.contrib.auth.forms import UserCreationForm
+from django.core.validators import RegexValidator
+
+USERNAME_MIN = 3
+USERNAME_MAX = 30
+
+username_validator = RegexValidator(
+    regex=r"^[A-Za-z0-9_.-]+\Z",
+    message="Use only letters, digits, and . _ - (no spaces).",
+)
+
+
+class SignupForm(UserCreationForm):
+    """A username shown publicly, unique whatever its case, and a password twice."""
+
+    username = forms.CharField(
+        label="Username",
+        min_length=USERNAME_MIN,
+        max_length=USERNAME_MAX,
+        validators=[username_validator],
+        help_text=(
+            f"{USERNAME_MIN} to {USERNAME_MAX} characters: letters, digits, and . _ -. "
+            "Shown on the leaderboard."
+        ),
+        widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True}),
+    )
+
+    class Meta(UserCreationForm.Meta):
+        model = get_user_model()
+        fields = ("username",)
+
+    def clean_username(self) -> str:
+        username = self.cleaned_data["username"]
+        if get_user_model().objects.filter(username__iexact=username).exists():
+            raise forms.ValidationError("That username is taken; please choose another.")
+        return username

@@ -1,0 +1,173 @@
+"""Reads that need care: the leaderboard, a player's rank, a player's statistics.
+
+The leaderboard is computed from the stored games every time, so it cannot drift from
+them: each player's best finished game in the period, ties to the game finished first.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import AbstractBaseUser
+from django.core.paginator import Page, Paginator
+from django.db.models import Avg, Count, F, Max, OuterRef, Q, QuerySet, Subquery
+from django.utils import timezone
+
+from guessgame.game.models import Drawing, Game
+
+PERIODS = {"all": "All time", "week": "This week", "today": "Today"}
+PAGE_SIZE = 20
+
+
+def period_start(period: str, *, now: datetime | None = None) -> datetime | None:
+    """Start of "today" (midnight) or "this week" (Monday midnight), server time zone."""
+    if period not in PERIODS:
+        raise ValueError(f"unknown period {period!r}")
+    if period == "all":
+        return None
+    now = timezone.localtime(now or timezone.now())
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    if period == "today":
+        return midnight
+    return midnight - timedelta(days=midnight.weekday())
+
+
+def _finished_games(period: str, now: datetime | None = None) -> QuerySet[Game]:
+    games = Game.objects.filter(finished_at__isnull=False)
+    start = period_start(period, now=now)
+    if start is not None:
+        games = games.filter(finished_at__gte=start)
+    return games
+
+
+LEADERBOARD_ORDER = ("-score", "finished_at", "pk")
+
+
+def best_games(*, period: str = "all", now: datetime | None = None) -> QuerySet[Game]:
+    """Each player's best finished game in the period, best first, ties to the earlier."""
+    games = _finished_games(period, now)
+    best_of_player = games.filter(player=OuterRef("pk")).order_by(*LEADERBOARD_ORDER)
+    best_ids = (
+        get_user_model()
+        .objects.annotate(best_game=Subquery(best_of_player.values("pk")[:1]))
+        .filter(best_game__isnull=False)
+        .values("best_game")
+    )
+    return (
+        Game.objects.filter(pk__in=best_ids).select_related("player").order_by(*LEADERBOARD_ORDER)
+    )
+
+
+@dataclass(frozen=True)
+class LeaderboardRow:
+    rank: int
+    game: Game
+    is_viewer: bool
+
+
+def leaderboard(
+    *,
+    period: str = "all",
+    page: int | str = 1,
+    viewer: AbstractBaseUser | None = None,
+    page_size: int = PAGE_SIZE,
+    now: datetime | None = None,
+) -> tuple[Page, list[LeaderboardRow]]:
+    """One page of the leaderboard: rows with their rank and the viewer's own marked."""
+    paginator = Paginator(best_games(period=period, now=now), page_size)
+    current = paginator.get_page(page)
+    viewer_id = viewer.pk if viewer is not None and viewer.is_authenticated else None
+    rows = [
+        LeaderboardRow(
+            rank=current.start_index() + offset, game=game, is_viewer=game.player_id == viewer_id
+        )
+        for offset, game in enumerate(current.object_list)
+    ]
+    return current, rows
+
+
+def player_rank(
+    *, player: AbstractBaseUser, period: str = "all", now: datetime | None = None
+) -> int | None:
+    """The player's place on the leaderboard (1 = first), or None without a finished game."""
+    mine = _finished_games(period, now).filter(player=player).order_by(*LEADERBOARD_ORDER).first()
+    if mine is None:
+        return None
+    ahead = best_games(period=period, now=now).filter(
+        Q(score__gt=mine.score)
+        | Q(score=mine.score, finished_at__lt=mine.finished_at)
+        | Q(score=mine.score, finished_at=mine.finished_at, pk__lt=mine.pk)
+    )
+    return ahead.count() + 1
+
+
+def leaderboard_page_of(
+    *, player: AbstractBaseUser, period: str = "all", page_size: int = PAGE_SIZE
+) -> int | None:
+    rank = player_rank(player=player, period=period)
+    return None if rank is None else (rank - 1) // page_size + 1
+
+
+@dataclass(frozen=True)
+class DigitStat:
+    digit: int
+    drawn: int
+    recognised: int
+
+    @property
+    def rate(self) -> float | None:
+        return self.recognised / self.drawn if self.drawn else None
+
+    @property
+    def percent(self) -> int | None:
+        return None if self.rate is None else round(100 * self.rate)
+
+
+@dataclass(frozen=True)
+class ProfileStats:
+    games_played: int
+    best: int | None
+    average: float | None
+    rank: int | None
+    digits: list[DigitStat]
+    recent_games: list[Game]
+    unfinished: Game | None
+
+
+def profile_stats(*, player: AbstractBaseUser, recent: int = 10) -> ProfileStats:
+    """Games played, best and average score, how often the model read each digit."""
+    finished = Game.objects.filter(player=player, finished_at__isnull=False)
+    totals = finished.aggregate(played=Count("pk"), best=Max("score"), average=Avg("score"))
+    predicted = Drawing.objects.filter(
+        player=player, prediction_status=Drawing.Prediction.DONE, blank=False
+    )
+    per_digit = {
+        row["label"]: row
+        for row in predicted.values("label").annotate(
+            drawn=Count("pk"),
+            recognised=Count("pk", filter=Q(predicted_digit=F("label"))),
+        )
+    }
+    digits = []
+    for digit in range(10):
+        row = per_digit.get(digit)
+        digits.append(
+            DigitStat(
+                digit=digit,
+                drawn=row["drawn"] if row else 0,
+                recognised=row["recognised"] if row else 0,
+            )
+        )
+    return ProfileStats(
+        games_played=totals["played"],
+        best=totals["best"],
+        average=totals["average"],
+        rank=player_rank(player=player),
+        digits=digits,
+        recent_games=list(finished.order_by("-finished_at")[:recent]),
+        unfinished=Game.objects.filter(player=player, finished_at__isnull=True)
+        .order_by("-started_at")
+        .first(),
+    )

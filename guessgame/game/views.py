@@ -1,0 +1,387 @@
+"""Thin views: read the request, call a service or selector, render or answer JSON."""
+
+from __future__ import annotations
+
+import json
+import logging
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import get_user_model, login, logout
+from django.contrib.auth.decorators import login_required
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseRedirect,
+    JsonResponse,
+)
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_POST
+from django_ratelimit.decorators import ratelimit
+
+from guessgame.game import constants, scoring, selectors, services
+from guessgame.game.forms import SignupForm
+from guessgame.game.models import Drawing, Game, Round
+from inference.preprocess import DrawingError
+
+log = logging.getLogger(__name__)
+
+
+def _api_rate(group: str, request: HttpRequest) -> str | None:
+    """The live guess shares the API's rate; "off" turns it off (None = no limit)."""
+    return None if settings.API_RATE == "off" else settings.API_RATE
+
+
+def _signup_rate(group: str, request: HttpRequest) -> str:
+    return settings.SIGNUP_RATE
+
+
+def _error(message: str, status: int) -> JsonResponse:
+    return JsonResponse({"error": message}, status=status)
+
+
+def rate_limited(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """django-ratelimit's RATELIMIT_VIEW: a friendly 429, JSON for the game's scripts."""
+    if request.headers.get("Accept", "").startswith("application/json"):
+        return _error("Too many requests: please wait a little and try again.", 429)
+    return render(request, "429.html", status=429)
+
+
+# ---------------------------------------------------------------------------
+# Pages anyone may see
+# ---------------------------------------------------------------------------
+
+
+@require_GET
+def home(request: HttpRequest) -> HttpResponse:
+    _, top = selectors.leaderboard(period="all", page=1, viewer=request.user, page_size=5)
+    unfinished = None
+    if request.user.is_authenticated:
+        unfinished = (
+            Game.objects.filter(player=request.user, finished_at__isnull=True)
+            .order_by("-started_at")
+            .first()
+        )
+    return render(request, "game/home.html", {"top": top, "unfinished": unfinished})
+
+
+@require_GET
+def scoring_rules(request: HttpRequest) -> HttpResponse:
+    example = scoring.score_round(target=7, predicted=7, confidence=0.9, seconds=6, streak=2)
+    return render(
+        request,
+        "game/scoring.html",
+        {
+            "rules": scoring,
+            "example": example,
+            "threshold_percent": round(constants.SCORE_THRESHOLD * 100),
+            "max_streak": scoring.STREAK_POINTS * scoring.STREAK_CAP,
+        },
+    )
+
+
+@require_GET
+def free_draw(request: HttpRequest) -> HttpResponse:
+    return render(request, "game/free_draw.html")
+
+
+@require_POST
+@ratelimit(key="ip", rate=_api_rate, method="POST", block=False)
+def live_guess(request: HttpRequest) -> JsonResponse:
+    """The model's guess for the canvas as it is now: never stored, never scored."""
+    from inference.client import PredictionFailed, WorkerUnavailable, predict_png
+
+    if getattr(request, "limited", False):
+        return _error("Too many guesses: please slow down a little.", 429)
+    upload = request.FILES.get("image")
+    if upload is None:
+        return _error("Send the drawing as a PNG file named 'image'.", 400)
+    if upload.size > 2 * 1024 * 1024:
+        return _error("The drawing is too large.", 413)
+    try:
+        prediction = predict_png(upload.read())
+    except DrawingError as exc:
+        return _error(str(exc), exc.status)
+    except (WorkerUnavailable, PredictionFailed):
+        return _error("The model is busy right now; your guess will come back shortly.", 503)
+    if prediction.blank:
+        return JsonResponse({"blank": True, "message": "Draw something first."})
+    return JsonResponse(
+        {
+            "blank": False,
+            "digit": prediction.digit,
+            "confidence": prediction.confidence,
+            "probabilities": [float(p) for p in prediction.probabilities],
+            "model_version": prediction.model_version,
+        }
+    )
+
+
+@require_GET
+def leaderboard(request: HttpRequest) -> HttpResponse:
+    period = request.GET.get("period", "all")
+    if period not in selectors.PERIODS:
+        period = "all"
+    page, rows = selectors.leaderboard(
+        period=period, page=request.GET.get("page", 1), viewer=request.user
+    )
+    my_rank = my_page = None
+    if request.user.is_authenticated:
+        my_rank = selectors.player_rank(player=request.user, period=period)
+        if my_rank is not None:
+            my_page = (my_rank - 1) // selectors.PAGE_SIZE + 1
+    return render(
+        request,
+        "game/leaderboard.html",
+        {
+            "page": page,
+            "rows": rows,
+            "period": period,
+            "periods": selectors.PERIODS,
+            "my_rank": my_rank,
+            "my_page": my_page,
+        },
+    )
+
+
+@require_GET
+def profile(request: HttpRequest, username: str) -> HttpResponse:
+    player = get_object_or_404(get_user_model(), username=username, is_active=True)
+    stats = selectors.profile_stats(player=player)
+    return render(
+        request,
+        "game/profile.html",
+        {"player": player, "stats": stats, "is_me": request.user == player},
+    )
+
+
+@login_required
+def my_profile(request: HttpRequest) -> HttpResponse:
+    return redirect("profile", username=request.user.get_username())
+
+
+# ---------------------------------------------------------------------------
+# A scored game
+# ---------------------------------------------------------------------------
+
+
+@require_POST
+@login_required
+def game_new(request: HttpRequest) -> HttpResponse:
+    game = services.game_start(player=request.user)
+    return redirect("play", game_id=game.pk)
+
+
+def _own_game(request: HttpRequest, game_id: int) -> Game:
+    return get_object_or_404(Game, pk=game_id, player=request.user)
+
+
+def _own_round(request: HttpRequest, round_id: int) -> Round:
+    return get_object_or_404(
+        Round.objects.select_related("game"), pk=round_id, game__player=request.user
+    )
+
+
+@never_cache
+@require_GET
+@login_required
+def play(request: HttpRequest, game_id: int) -> HttpResponse:
+    """Show the current round and start its clock; a finished game goes to its summary."""
+    game = _own_game(request, game_id)
+    current = services.game_current_round(game=game)
+    if current is None:
+        return redirect("game_summary", game_id=game.pk)
+    services.round_start(round=current)
+    game.refresh_from_db(fields=["score"])
+    return render(
+        request,
+        "game/play.html",
+        {
+            "game": game,
+            "round": current,
+            "seconds_left": round(current.seconds_left(), 2),
+        },
+    )
+
+
+@require_POST
+@login_required
+def round_submit(request: HttpRequest, round_id: int) -> JsonResponse:
+    """Store the drawing once (JSON answer for play.js); the worker scores it."""
+    round = _own_round(request, round_id)
+    result_url = reverse("round_result", args=[round.pk])
+    upload = request.FILES.get("image")
+    if upload is None:
+        return _error("Send the drawing as a PNG file named 'image'.", 400)
+    try:
+        strokes = json.loads(request.POST.get("strokes") or "[]")
+    except ValueError:
+        return _error("The strokes are not valid JSON.", 400)
+    try:
+        drawing = services.round_submit(
+            round=round, player=request.user, png=upload.read(), strokes=strokes
+        )
+    except services.AlreadySubmitted as exc:
+        return JsonResponse({"error": str(exc), "result_url": result_url}, status=exc.status)
+    except (services.GameError, DrawingError) as exc:
+        return _error(str(exc), exc.status)
+    return JsonResponse(
+        {"drawing": drawing.pk, "late": drawing.late, "result_url": result_url}, status=201
+    )
+
+
+def _round_outcome(round: Round) -> dict:
+    """What the result page shows and result.js polls for."""
+    drawing = Drawing.objects.filter(round=round).first()
+    game = round.game
+    is_last = not game.rounds.filter(number__gt=round.number).exists()
+    outcome = {
+        "round": round.number,
+        "target": round.target,
+        "scored": round.scored,
+        "points": round.points,
+        "game_score": game.score,
+        "game_finished": game.is_finished,
+        "next_url": reverse("game_summary" if is_last else "play", args=[game.pk]),
+        "status": "timeout" if drawing is None else drawing.prediction_status,
+        "late": bool(drawing and drawing.late),
+        "image_url": reverse("drawing_png", args=[drawing.pk]) if drawing else None,
+        "digit": None,
+        "confidence": None,
+        "probabilities": None,
+        "recognised": False,
+        "breakdown": None,
+    }
+    if drawing is not None and drawing.prediction_status == Drawing.Prediction.DONE:
+        result = scoring.score_round(
+            target=round.target,
+            predicted=drawing.predicted_digit,
+            confidence=drawing.confidence,
+            seconds=services.seconds_taken(round),
+            streak=services.streak_before(round=round),
+            late=drawing.late,
+        )
+        outcome.update(
+            digit=drawing.predicted_digit,
+            confidence=drawing.confidence,
+            probabilities=drawing.probabilities,
+            recognised=round.points > 0,
+        )
+        if result.total == round.points and result.recognised:
+            outcome["breakdown"] = {
+                "base": result.base,
+                "confidence": result.confidence,
+                "speed": result.speed,
+                "streak": result.streak,
+            }
+    return outcome
+
+
+@never_cache
+@require_GET
+@login_required
+def round_result(request: HttpRequest, round_id: int) -> HttpResponse:
+    round = _own_round(request, round_id)
+    outcome = _round_outcome(round)
+    drawing = Drawing.objects.filter(round=round).first()
+    return render(
+        request,
+        "game/round_result.html",
+        {
+            "round": round,
+            "game": round.game,
+            "outcome": outcome,
+            "drawing": drawing,
+            "flags": [c for c in Drawing.Flag.choices if c[0]],
+        },
+    )
+
+
+@never_cache
+@require_GET
+@login_required
+def round_result_json(request: HttpRequest, round_id: int) -> JsonResponse:
+    return JsonResponse(_round_outcome(_own_round(request, round_id)))
+
+
+@require_POST
+@login_required
+def round_flag(request: HttpRequest, round_id: int) -> HttpResponse:
+    round = _own_round(request, round_id)
+    drawing = Drawing.objects.filter(round=round).first()
+    if drawing is None:
+        raise Http404("This round has no drawing to flag.")
+    try:
+        services.round_flag(drawing=drawing, player=request.user, flag=request.POST.get("flag", ""))
+    except services.GameError as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, "Thank you: a member of staff will look at this drawing.")
+    return HttpResponseRedirect(reverse("round_result", args=[round.pk]) + "#flag")
+
+
+@never_cache
+@require_GET
+@login_required
+def game_summary(request: HttpRequest, game_id: int) -> HttpResponse:
+    game = _own_game(request, game_id)
+    if game.finished_at is None:
+        services.game_current_round(game=game)  # times out a round whose clock ran out
+        game.refresh_from_db()
+    rounds = list(game.rounds.order_by("number"))
+    drawings = {d.round_id: d for d in Drawing.objects.filter(round__game=game)}
+    rows = [(r, drawings.get(r.pk)) for r in rounds]
+    pending = any(d is not None and d.prediction_status == "pending" for _, d in rows)
+    playable = any(not r.scored and drawings.get(r.pk) is None for r in rounds)
+    return render(
+        request,
+        "game/summary.html",
+        {
+            "game": game,
+            "rows": rows,
+            "pending": pending,
+            "playable": playable,
+            "rank": selectors.player_rank(player=request.user) if game.is_finished else None,
+        },
+    )
+
+
+@require_GET
+@login_required
+def drawing_png(request: HttpRequest, drawing_id: int) -> HttpResponse:
+    """A stored drawing, for its player and for staff only."""
+    drawing = get_object_or_404(Drawing, pk=drawing_id)
+    if drawing.player_id != request.user.pk and not request.user.is_staff:
+        raise Http404("No such drawing.")
+    response = HttpResponse(bytes(drawing.image_png), content_type="image/png")
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+# ---------------------------------------------------------------------------
+# Accounts
+# ---------------------------------------------------------------------------
+
+
+@ratelimit(key="ip", rate=_signup_rate, method="POST", block=False)
+def signup(request: HttpRequest) -> HttpResponse:
+    if getattr(request, "limited", False):
+        return rate_limited(request)
+    if request.user.is_authenticated:
+        return redirect("home")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = form.save()
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+        messages.success(request, f"Welcome, {user.get_username()}! Ready for a game?")
+        return redirect("home")
+    return render(request, "registration/signup.html", {"form": form})
+
+
+@require_POST
+def logout_view(request: HttpRequest) -> HttpResponse:
+    logout(request)
+    return render(request, "registration/logged_out.html")

@@ -1,0 +1,74 @@
+// Free draw: the original demo. Live guess, threshold slider, bar chart, PNG download.
+import { DrawingPad, liveGuesser, throttle } from "./canvas.js";
+import { renderChart, setThreshold } from "./chart.js";
+
+const page = document.getElementById("free-draw");
+const main = document.getElementById("guess-main");
+const sub = document.getElementById("guess-sub");
+const slider = document.getElementById("threshold");
+const sliderValue = document.getElementById("threshold-value");
+const chart = page.querySelector("[data-chart]");
+const download = document.getElementById("download");
+let last = null; // the latest guess, so the slider can re-judge it without asking again
+
+function show() {
+  const threshold = Number(slider.value);
+  sliderValue.textContent = threshold.toFixed(2);
+  setThreshold(chart, threshold);
+  page.classList.remove("is-busy");
+  if (!last) return;
+  renderChart(chart, last.probabilities);
+  const percent = Math.round(last.confidence * 100);
+  if (last.confidence >= threshold) {
+    main.textContent = `Prediction = ${last.digit}`;
+    sub.textContent = `${percent}% sure.`;
+    page.dataset.state = "guess";
+  } else {
+    main.textContent = "Please draw again";
+    sub.textContent = `Best guess ${last.digit} at ${percent}%, below the threshold.`;
+    page.dataset.state = "unsure";
+  }
+}
+
+function blank() {
+  last = null;
+  main.textContent = "Draw something first";
+  sub.textContent = "The guess appears as you draw.";
+  page.dataset.state = "blank";
+  renderChart(chart, null);
+}
+
+const pad = new DrawingPad(page.querySelector("[data-canvas]"), {
+  onChange: (p) => {
+    download.disabled = p.isEmpty();
+    guessSoon();
+  },
+});
+const guess = liveGuesser(page.dataset.guessUrl, pad, {
+  onResult: (data) => {
+    last = data;
+    show();
+  },
+  onBlank: blank,
+  onError: (message, status) => {
+    main.textContent = status === 503 ? "The model is busy" : "No guess right now";
+    sub.textContent = message;
+    page.dataset.state = "error";
+  },
+});
+const guessSoon = throttle(guess, Number(page.dataset.debounceMs));
+
+slider.addEventListener("input", show);
+download.addEventListener("click", async () => {
+  if (pad.isEmpty()) return;
+  const url = URL.createObjectURL(await pad.toBlob());
+  const a = document.createElement("a");
+  a.href = url;
+  a.download = "drawing.png";
+  document.body.append(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+});
+show();
+blank();

@@ -1,0 +1,67 @@
+// A round's result: ask the server until the worker's prediction is in, then show it.
+import { renderChart, setThreshold } from "./chart.js";
+
+const page = document.getElementById("result");
+const chart = page.querySelector("[data-chart]");
+const target = Number(page.dataset.target);
+const main = document.getElementById("verdict-main");
+const sub = document.getElementById("verdict-sub");
+const pointsValue = document.getElementById("points-value");
+const breakdown = document.getElementById("breakdown");
+const gameScore = document.getElementById("game-score");
+setThreshold(chart, Number(page.dataset.threshold));
+renderChart(chart, null, { highlight: target });
+
+let delay = 500;
+
+function show(o) {
+  page.dataset.status = o.status;
+  gameScore.textContent = o.game_score;
+  renderChart(chart, o.probabilities, { highlight: target });
+  if (o.status === "pending") {
+    main.textContent = "The model is looking…";
+    sub.textContent = "Your drawing is saved. The result appears here as soon as the model is free.";
+    pointsValue.textContent = "…";
+    return;
+  }
+  if (o.status === "timeout") {
+    main.textContent = "Time ran out";
+    sub.textContent = "No drawing was sent in time.";
+  } else if (o.status === "failed") {
+    main.textContent = "The model could not read this drawing";
+    sub.textContent = "No points this time.";
+  } else {
+    const percent = Math.round(o.confidence * 100);
+    main.textContent = o.recognised ? `Recognised: ${o.digit}!` : `It saw a ${o.digit}`;
+    let detail = `${percent}% sure.`;
+    if (o.late) detail += " Sent after the bell: no points.";
+    else if (!o.recognised && o.digit === o.target) detail += " Not sure enough for points.";
+    sub.textContent = detail;
+  }
+  pointsValue.textContent = `+${o.points}`;
+  page.classList.toggle("is-recognised", o.recognised);
+  if (o.breakdown) {
+    for (const [part, value] of Object.entries(o.breakdown)) {
+      const el = breakdown.querySelector(`[data-part="${part}"]`);
+      if (el) el.textContent = value;
+    }
+    breakdown.hidden = false;
+  }
+}
+
+async function poll() {
+  try {
+    const response = await fetch(page.dataset.jsonUrl, { headers: { Accept: "application/json" } });
+    if (response.ok) {
+      const o = await response.json();
+      show(o);
+      if (o.status !== "pending") return;
+    }
+  } catch {
+    // offline for a moment: keep asking
+  }
+  delay = Math.min(delay * 1.5, 5000);
+  setTimeout(poll, delay);
+}
+poll();
+document.getElementById("next")?.focus({ preventScroll: true });
