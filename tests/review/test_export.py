@@ -1,0 +1,219 @@
+"""manage.py export_drawings: what training and Quick, Draw! tools read."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import timedelta
+
+import numpy as np
+import pytest
+from django.core.management import CommandError, call_command
+from django.utils import timezone
+
+from guessgame.game.models import Drawing
+from guessgame.review import export, services
+from tests.review.conftest import DrawingFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def run_export(out, *args) -> str:
+    from io import StringIO
+
+    stdout = StringIO()
+    call_command("export_drawings", "--out", str(out), *args, stdout=stdout, stderr=StringIO())
+    return stdout.getvalue()
+
+
+@pytest.fixture
+def reviewed(staff):
+    """Two approved, one relabelled 3 -> 8, one rejected, one unreviewed, one blank."""
+    approved = DrawingFactory.create_batch(2, label=1)
+    services.review_approve(drawings=approved, reviewer=staff)
+    relabelled = DrawingFactory(label=3, drawn_digit=8, wrong=True)
+    services.review_relabel(drawings=[relabelled], label=8, reviewer=staff)
+    rejected = DrawingFactory(label=5)
+    services.review_reject(drawings=[rejected], reviewer=staff)
+    unreviewed = DrawingFactory(label=7)
+    blank = DrawingFactory(label=2, blank=True, strokes=[], pixels=bytes(784))
+    return {
+        "approved": approved,
+        "relabelled": relabelled,
+        "rejected": rejected,
+        "unreviewed": unreviewed,
+        "blank": blank,
+    }
+
+
+def test_the_npz_holds_images_labels_ids_and_metadata(tmp_path, reviewed):
+    output = run_export(tmp_path)
+
+    from training.data import load_player_drawings
+
+    with np.load(tmp_path / "drawings.npz", allow_pickle=False) as archive:
+        ids = archive["ids"]
+        assert archive["images"].shape == (4, 28, 28)
+        assert archive["images"].dtype == np.uint8
+        assert archive["labels"].dtype == np.int64
+        expected = [*reviewed["approved"], reviewed["relabelled"], reviewed["unreviewed"]]
+        assert ids.tolist() == [d.pk for d in expected]
+        assert archive["labels"].tolist() == [1, 1, 8, 7]
+        assert archive["original_labels"].tolist() == [1, 1, 3, 7]
+        assert archive["review_statuses"].tolist() == [
+            "approved",
+            "approved",
+            "relabelled",
+            "unreviewed",
+        ]
+        first = Drawing.objects.get(pk=ids[0])
+        assert archive["images"][0].tobytes() == bytes(first.pixels)
+        for key in export.METADATA:
+            assert len(archive[key]) == 4, key
+    split = load_player_drawings(tmp_path / "drawings.npz")
+    assert len(split) == 4
+    assert "Exported 4 drawings" in output
+
+
+def test_rejected_and_blank_drawings_are_never_exported(tmp_path, reviewed):
+    run_export(tmp_path, "--format", "all")
+
+    with np.load(tmp_path / "drawings.npz") as archive:
+        ids = set(archive["ids"].tolist())
+    assert reviewed["rejected"].pk not in ids
+    assert reviewed["blank"].pk not in ids
+    keys = {json.loads(line)["key_id"] for line in (tmp_path / "drawings.ndjson").open()}
+    assert str(reviewed["rejected"].pk) not in keys
+
+
+def test_asking_for_rejected_drawings_is_refused(tmp_path, reviewed):
+    with pytest.raises(CommandError, match="never exported"):
+        run_export(tmp_path, "--status", "approved,rejected")
+    assert not (tmp_path / "drawings.npz").exists()
+
+
+def test_statuses_and_dates_narrow_the_export(tmp_path, reviewed, staff):
+    old = DrawingFactory(label=4, created_at=timezone.now() - timedelta(days=10))
+    services.review_approve(drawings=[old], reviewer=staff)
+
+    run_export(tmp_path / "a", "--status", "approved", "--status", "relabelled")
+    with np.load(tmp_path / "a" / "drawings.npz") as archive:
+        assert set(archive["review_statuses"].tolist()) == {"approved", "relabelled"}
+        assert old.pk in archive["ids"]
+
+    since = (timezone.now() - timedelta(days=1)).date().isoformat()
+    run_export(tmp_path / "b", "--since", since)
+    with np.load(tmp_path / "b" / "drawings.npz") as archive:
+        assert old.pk not in archive["ids"]
+        assert len(archive["ids"]) == 4
+
+    until = (timezone.now() - timedelta(days=5)).date().isoformat()
+    run_export(tmp_path / "c", "--until", until)
+    with np.load(tmp_path / "c" / "drawings.npz") as archive:
+        assert archive["ids"].tolist() == [old.pk]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--since", "yesterday"], "YYYY-MM-DD"),
+        (["--since", "2030-01-02", "--until", "2030-01-01"], "after"),
+        (["--status", "maybe"], "Unknown review status"),
+    ],
+)
+def test_bad_options_get_a_sentence(tmp_path, args, message):
+    with pytest.raises(CommandError, match=message):
+        run_export(tmp_path, *args)
+
+
+def test_the_ndjson_is_quickdraw_raw_format(tmp_path, reviewed):
+    run_export(tmp_path, "--format", "ndjson")
+
+    lines = (tmp_path / "drawings.ndjson").read_text().splitlines()
+    records = [json.loads(line) for line in lines]
+    assert len(records) == 4
+    relabelled = next(r for r in records if r["key_id"] == str(reviewed["relabelled"].pk))
+    assert set(relabelled) == {
+        "key_id",
+        "word",
+        "recognized",
+        "timestamp",
+        "countrycode",
+        "drawing",
+    }
+    assert relabelled["word"] == "8"
+    assert relabelled["recognized"] is False  # guessed 4 for an 8
+    assert relabelled["countrycode"] == ""
+    assert relabelled["timestamp"].endswith(" UTC")
+    for stroke in relabelled["drawing"]:
+        xs, ys, ts = stroke
+        assert len(xs) == len(ys) == len(ts) > 0
+        assert all(isinstance(t, int) for t in ts)
+        assert ts == sorted(ts)
+    assert relabelled["drawing"] == reviewed["relabelled"].strokes
+    approved = next(r for r in records if r["key_id"] == str(reviewed["approved"][0].pk))
+    assert approved["recognized"] is True
+    assert not (tmp_path / "drawings.npz").exists()
+
+
+def test_pngs_come_with_a_manifest(tmp_path, reviewed):
+    run_export(tmp_path, "--format", "png")
+
+    with (tmp_path / "manifest.csv").open() as handle:
+        rows = list(csv.DictReader(handle))
+    assert [int(r["id"]) for r in rows] == sorted(int(r["id"]) for r in rows)
+    relabelled = next(r for r in rows if int(r["id"]) == reviewed["relabelled"].pk)
+    assert (relabelled["label"], relabelled["original_label"]) == ("8", "3")
+    from PIL import Image
+
+    image = Image.open(tmp_path / relabelled["path"])
+    assert image.size == (28, 28)
+    assert np.asarray(image).tobytes() == bytes(reviewed["relabelled"].pixels)
+    assert relabelled["path"].startswith("png/8/")
+
+
+def test_the_same_data_gives_the_same_bytes(tmp_path, reviewed):
+    run_export(tmp_path / "one", "--format", "all")
+    run_export(tmp_path / "two", "--format", "all")
+
+    for name in ("drawings.npz", "drawings.ndjson", "manifest.csv"):
+        assert (tmp_path / "one" / name).read_bytes() == (tmp_path / "two" / name).read_bytes()
+
+
+def test_a_second_run_skips_pngs_already_written_and_replaces_leftovers(tmp_path, reviewed):
+    run_export(tmp_path, "--format", "all")
+    first_png = sorted((tmp_path / "png").rglob("*.png"))[0]
+    written_at = first_png.stat().st_mtime_ns
+    (tmp_path / "drawings.npz.tmp").write_bytes(b"half a file from a killed run")
+    (tmp_path / "drawings.npz").unlink()
+
+    output = run_export(tmp_path, "--format", "all")
+
+    assert "0 written, 4 already there" in output
+    assert first_png.stat().st_mtime_ns == written_at
+    assert not (tmp_path / "drawings.npz.tmp").exists()
+    with np.load(tmp_path / "drawings.npz") as archive:
+        assert len(archive["ids"]) == 4
+
+
+def test_a_dry_run_counts_per_label_and_writes_nothing(tmp_path, reviewed):
+    output = run_export(tmp_path / "out", "--dry-run", "--format", "all")
+
+    assert not (tmp_path / "out").exists()
+    assert "Would export 4 drawings" in output
+    counts = {
+        int(line.split()[0]): int(line.split()[1])
+        for line in output.splitlines()
+        if line.strip()[:1].isdigit()
+    }
+    assert counts[1] == 2 and counts[8] == 1 and counts[7] == 1 and counts[3] == 0
+
+
+def test_a_drawing_never_preprocessed_is_preprocessed_for_the_export(tmp_path):
+    drawing = DrawingFactory(label=0, pixels=None, prediction_status=Drawing.Prediction.PENDING)
+
+    run_export(tmp_path)
+
+    with np.load(tmp_path / "drawings.npz") as archive:
+        assert archive["ids"].tolist() == [drawing.pk]
+        assert archive["images"][0].max() == 255
