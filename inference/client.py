@@ -90,9 +90,17 @@ def get_batcher() -> Batcher:
                     send_to_worker,
                     window=settings.BATCH_WINDOW_MS / 1000,
                     max_size=settings.BATCH_MAX_SIZE,
-                    dispatchers=int(getattr(settings, "BATCH_DISPATCHERS", 1)),
+                    dispatchers=batch_dispatchers(),
                 )
     return _batcher
+
+
+def batch_dispatchers() -> int:
+    """Batches one process may have with the workers at once (GUESSGAME_BATCH_DISPATCHERS)."""
+    configured = getattr(settings, "BATCH_DISPATCHERS", None)
+    if configured is None:
+        configured = os.environ.get("GUESSGAME_BATCH_DISPATCHERS", "1")
+    return max(1, int(configured))
 
 
 def active_version_name() -> str:
