@@ -15,7 +15,8 @@ from datetime import datetime
 
 import numpy as np
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, models, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from guessgame.game import constants
@@ -58,6 +59,23 @@ class InvalidStrokes(GameError):
 
 class NotYourRound(GameError):
     status = 404
+
+
+# ---------------------------------------------------------------------------
+# Row locks
+# ---------------------------------------------------------------------------
+
+
+def _lock(model: type[models.Model], pk: int) -> models.Model:
+    """The row, locked until the transaction ends (call inside ``transaction.atomic()``).
+
+    PostgreSQL locks the row (SELECT ... FOR UPDATE). SQLite ignores FOR UPDATE, and two
+    transactions that both read before writing deadlock there ("database is locked");
+    a no-op UPDATE first takes SQLite's write lock, waiting for it like any write.
+    """
+    if connection.vendor == "sqlite":
+        model.objects.filter(pk=pk).update(**{model._meta.pk.attname: F("pk")})
+    return model.objects.select_for_update().get(pk=pk)
 
 
 # ---------------------------------------------------------------------------
@@ -110,8 +128,8 @@ def round_timeout(*, round: Round, now: datetime | None = None) -> bool:
     """Score 0 for a round whose clock ran out with no drawing; True if it did that."""
     now = now or timezone.now()
     with transaction.atomic():
-        game = Game.objects.select_for_update().get(pk=round.game_id)
-        locked = Round.objects.select_for_update().get(pk=round.pk)
+        game = _lock(Game, round.game_id)
+        locked = _lock(Round, round.pk)
         if locked.scored or locked.started_at is None or not locked.is_late(now):
             return False
         if Drawing.objects.filter(round=locked).exists():
@@ -195,7 +213,7 @@ def round_submit(
         with transaction.atomic():
             # The row lock serialises two submissions of one round on PostgreSQL; the
             # one-to-one constraint settles it on any database.
-            locked = Round.objects.select_for_update().get(pk=round.pk)
+            locked = _lock(Round, round.pk)
             if locked.scored or Drawing.objects.filter(round=locked).exists():
                 raise AlreadySubmitted("This round was already submitted.")
             drawing = Drawing.objects.create(
@@ -276,12 +294,11 @@ def record_prediction(
         raise ValueError("probabilities must be ten finite numbers")
     digit = int(np.argmax(probs))
     version = ModelVersion.objects.filter(name=model_version).first() if model_version else None
+    game_id = Round.objects.filter(pk=drawing.round_id).values_list("game_id", flat=True).first()
     with transaction.atomic():
-        game = None
-        if drawing.round_id is not None:
-            # Lock order everywhere: game, round, drawing.
-            game = Game.objects.select_for_update().filter(rounds__pk=drawing.round_id).first()
-        locked = Drawing.objects.select_for_update().select_related("round").get(pk=drawing.pk)
+        # Lock order everywhere: game, round, drawing.
+        game = _lock(Game, game_id) if game_id is not None else None
+        locked = _lock(Drawing, drawing.pk)
         if locked.prediction_status == Drawing.Prediction.DONE:
             return False
         locked.prediction_status = Drawing.Prediction.DONE
@@ -327,11 +344,10 @@ def record_prediction(
 def record_prediction_failure(*, drawing: Drawing, now: datetime | None = None) -> None:
     """A drawing the model cannot read: no points for its round, and the game goes on."""
     now = now or timezone.now()
+    game_id = Round.objects.filter(pk=drawing.round_id).values_list("game_id", flat=True).first()
     with transaction.atomic():
-        game = None
-        if drawing.round_id is not None:
-            game = Game.objects.select_for_update().filter(rounds__pk=drawing.round_id).first()
-        locked = Drawing.objects.select_for_update().select_related("round").get(pk=drawing.pk)
+        game = _lock(Game, game_id) if game_id is not None else None
+        locked = _lock(Drawing, drawing.pk)
         if locked.prediction_status != Drawing.Prediction.PENDING:
             return
         locked.prediction_status = Drawing.Prediction.FAILED

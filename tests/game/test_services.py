@@ -1,0 +1,345 @@
+import io
+import threading
+from datetime import timedelta
+from unittest import mock
+
+import numpy as np
+import pytest
+from django.db import connection, connections
+from django.utils import timezone
+from PIL import Image
+
+from guessgame.game import constants, services
+from guessgame.game.models import Drawing, Game, Round
+from inference.preprocess import DrawingError
+from tests.game.conftest import (
+    drawing_of,
+    finish_game,
+    first_round,
+    play_round,
+    probabilities_for,
+    submit,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+def blank_png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGBA", (225, 225), (0, 0, 0, 0)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
+
+# --- starting -----------------------------------------------------------------
+
+
+def test_a_new_game_has_ten_rounds_with_each_digit_once(player):
+    game = services.game_start(player=player)
+    rounds = list(game.rounds.order_by("number"))
+    assert [r.number for r in rounds] == list(range(1, 11))
+    assert sorted(r.target for r in rounds) == list(range(10))
+    assert all(r.started_at is None for r in rounds)
+
+
+def test_the_clock_starts_when_the_round_is_shown_and_is_never_reset(game):
+    round = first_round(game)
+    started = round.started_at
+    assert started is not None
+    services.round_start(round=Round.objects.get(pk=round.pk), now=started + timedelta(seconds=9))
+    assert Round.objects.get(pk=round.pk).started_at == started
+
+
+# --- submitting -----------------------------------------------------------------
+
+
+def test_a_submitted_drawing_is_stored_with_its_label_and_queued_on_commit(
+    game, player, queued, django_capture_on_commit_callbacks
+):
+    round = first_round(game)
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        drawing = submit(round, player)
+    queued.assert_not_called()  # not before the row is committed
+    for callback in callbacks:
+        callback()
+    queued.assert_called_once_with(drawing.pk)
+    drawing.refresh_from_db()
+    assert drawing.label == round.target
+    assert drawing.player == player
+    assert drawing.prediction_status == Drawing.Prediction.PENDING
+    assert len(bytes(drawing.pixels)) == 28 * 28
+    assert drawing.pixels_array().max() == pytest.approx(1.0)
+    assert bytes(drawing.image_png).startswith(b"\x89PNG")
+    assert drawing.strokes and len(drawing.strokes[0]) == 3
+    assert not drawing.late
+    assert Round.objects.get(pk=round.pk).submitted_at is not None
+
+
+def test_a_blank_canvas_is_refused_and_not_stored(game, player, queued):
+    round = first_round(game)
+    with pytest.raises(services.BlankDrawing, match="Draw something first"):
+        services.round_submit(round=round, player=player, png=blank_png(), strokes=[])
+    assert not Drawing.objects.exists()
+
+
+def test_a_file_that_is_not_a_png_is_refused_with_a_4xx(game, player, queued):
+    round = first_round(game)
+    with pytest.raises(DrawingError) as error:
+        services.round_submit(round=round, player=player, png=b"not a png", strokes=[])
+    assert 400 <= error.value.status < 500
+    assert not Drawing.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "strokes",
+    [
+        "nope",
+        [[1, 2, 3]],
+        [[[1, 2], [1], [0, 1]]],
+        [[[1.0], [float("nan")], [0]]],
+        [[[-5], [1], [0]]],
+        [[[1e9], [1], [0]]],
+        [[["1"], [1], [0]]],
+        [[[True], [1], [0]]],
+        [[[1], [1], [0]]] * (services.MAX_STROKES + 1),
+        [[[1] * 3000, [1] * 3000, [0] * 3000]] * 2,
+    ],
+    ids=[
+        "not-a-list",
+        "flat",
+        "ragged",
+        "nan",
+        "negative",
+        "huge",
+        "string",
+        "bool",
+        "too-many-strokes",
+        "too-many-points",
+    ],
+)
+def test_malformed_strokes_are_refused_and_nothing_is_stored(game, player, queued, strokes):
+    round = first_round(game)
+    png, _ = drawing_of(round.target)
+    with pytest.raises(services.InvalidStrokes):
+        services.round_submit(round=round, player=player, png=png, strokes=strokes)
+    assert not Drawing.objects.exists()
+
+
+def test_a_round_counts_once_even_when_submitted_twice(game, player, queued):
+    round = first_round(game)
+    submit(round, player)
+    with pytest.raises(services.AlreadySubmitted):
+        submit(Round.objects.get(pk=round.pk), player)
+    assert Drawing.objects.count() == 1
+
+
+def test_a_round_cannot_be_submitted_before_it_is_shown(game, player, queued):
+    round = game.rounds.get(number=2)
+    with pytest.raises(services.GameError, match="not started"):
+        submit(round, player)
+
+
+def test_someone_elses_round_is_refused(game, other_player, queued):
+    round = first_round(game)
+    with pytest.raises(services.NotYourRound):
+        submit(round, other_player)
+
+
+def test_a_late_drawing_is_kept_but_scores_nothing(game, player, queued):
+    round = first_round(game)
+    after_bell = round.deadline + constants.SUBMIT_GRACE + timedelta(seconds=1)
+    drawing = submit(round, player, now=after_bell)
+    assert drawing.late
+    services.record_prediction(
+        drawing=drawing, probabilities=probabilities_for(round.target, 0.99), model_version=None
+    )
+    round.refresh_from_db()
+    assert round.scored and round.points == 0
+
+
+def test_a_drawing_just_inside_the_grace_is_on_time(game, player, queued):
+    round = first_round(game)
+    drawing = submit(round, player, now=round.deadline + constants.SUBMIT_GRACE / 2)
+    assert not drawing.late
+
+
+def test_the_round_is_saved_when_the_broker_is_down(
+    game, player, django_capture_on_commit_callbacks
+):
+    round = first_round(game)
+    with mock.patch(
+        "guessgame.game.tasks.predict_drawing.delay", side_effect=ConnectionError("down")
+    ):
+        with django_capture_on_commit_callbacks(execute=True):
+            drawing = submit(round, player)
+    assert Drawing.objects.get(pk=drawing.pk).prediction_status == Drawing.Prediction.PENDING
+
+
+# --- scoring -----------------------------------------------------------------
+
+
+def test_a_recognised_drawing_scores_and_updates_the_game_total(game, player, queued):
+    round = play_round(game, player, correct=True, confidence=0.9, seconds=4)
+    assert round.scored and round.points > 100
+    game.refresh_from_db()
+    assert game.score == round.points
+    drawing = Drawing.objects.get(round=round)
+    assert drawing.predicted_digit == round.target
+    assert drawing.confidence == pytest.approx(0.9)
+    assert drawing.prediction_status == Drawing.Prediction.DONE
+
+
+def test_a_misread_drawing_scores_nothing(game, player, queued):
+    round = play_round(game, player, correct=False)
+    assert round.scored and round.points == 0
+
+
+def test_recording_a_prediction_twice_changes_nothing(game, player, queued):
+    round = play_round(game, player, correct=True)
+    drawing = Drawing.objects.get(round=round)
+    points = round.points
+    again = services.record_prediction(
+        drawing=drawing, probabilities=probabilities_for((round.target + 1) % 10, 0.99),
+        model_version=None,
+    )  # fmt: skip
+    assert again is False
+    round.refresh_from_db()
+    drawing.refresh_from_db()
+    assert round.points == points
+    assert drawing.predicted_digit == round.target
+    game.refresh_from_db()
+    assert game.score == points
+
+
+def test_a_streak_earns_a_bonus(game, player, queued):
+    first = play_round(game, player, correct=True, confidence=0.9, seconds=5)
+    second = play_round(game, player, correct=True, confidence=0.9, seconds=5)
+    assert second.points - first.points == pytest.approx(25, abs=5)
+
+
+def test_the_game_finishes_when_all_ten_rounds_are_scored(player):
+    game = finish_game(player, correct_rounds=3)
+    assert game.is_finished
+    assert game.score == sum(r.points for r in game.rounds.all())
+    assert game.rounds.filter(points__gt=0).count() == 3
+
+
+def test_a_prediction_for_an_unreadable_drawing_ends_its_round_with_nothing(game, player, queued):
+    round = first_round(game)
+    drawing = submit(round, player)
+    services.record_prediction_failure(drawing=drawing)
+    round.refresh_from_db()
+    assert round.scored and round.points == 0
+    assert Drawing.objects.get(pk=drawing.pk).prediction_status == Drawing.Prediction.FAILED
+
+
+# --- the clock running out -----------------------------------------------------
+
+
+def test_a_round_whose_clock_ran_out_scores_zero_and_the_game_moves_on(game, player):
+    round = first_round(game)
+    later = round.deadline + constants.SUBMIT_GRACE + timedelta(seconds=1)
+    assert services.game_current_round(game=game, now=later).number == 2
+    round.refresh_from_db()
+    assert round.scored and round.points == 0
+
+
+def test_a_round_still_on_the_clock_is_not_timed_out(game):
+    round = first_round(game)
+    assert services.round_timeout(round=round, now=round.started_at + timedelta(seconds=5)) is False
+    assert services.game_current_round(game=game).pk == round.pk
+
+
+def test_a_game_of_timeouts_finishes_with_zero(game):
+    now = timezone.now()
+    for _ in range(constants.ROUNDS_PER_GAME):
+        round = services.game_current_round(game=game, now=now)
+        services.round_start(round=round, now=now)
+        now += constants.ROUND_DURATION + constants.SUBMIT_GRACE + timedelta(seconds=1)
+    assert services.game_current_round(game=game, now=now) is None
+    game.refresh_from_db()
+    assert game.is_finished and game.score == 0
+
+
+# --- flags ---------------------------------------------------------------------
+
+
+def test_a_player_can_flag_their_round_for_review(game, player, queued):
+    drawing = submit(first_round(game), player)
+    services.round_flag(drawing=drawing, player=player, flag=Drawing.Flag.LABEL_WRONG)
+    drawing.refresh_from_db()
+    assert drawing.flag == Drawing.Flag.LABEL_WRONG and drawing.flagged_at is not None
+
+
+def test_flags_are_checked(game, player, other_player, queued):
+    drawing = submit(first_round(game), player)
+    with pytest.raises(services.GameError):
+        services.round_flag(drawing=drawing, player=player, flag="whatever")
+    with pytest.raises(services.NotYourRound):
+        services.round_flag(drawing=drawing, player=other_player, flag=Drawing.Flag.LABEL_WRONG)
+
+
+# --- concurrency -----------------------------------------------------------------
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_submissions_of_a_round_count_once(player, queued):
+    """Two tabs submit at the same moment, each on its own database connection."""
+    game = services.game_start(player=player)
+    round = first_round(game)
+    png, strokes = drawing_of(round.target)
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def attempt():
+        try:
+            barrier.wait()
+            services.round_submit(
+                round=Round.objects.select_related("game").get(pk=round.pk),
+                player=player,
+                png=png,
+                strokes=strokes,
+            )
+            outcomes.append("stored")
+        except services.AlreadySubmitted:
+            outcomes.append("already")
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=attempt) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert sorted(outcomes) == ["already", "stored"]
+    assert Drawing.objects.filter(round=round).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_rounds_scored_at_once_keep_the_right_total(player, queued):
+    game = services.game_start(player=player)
+    drawings = []
+    for _ in range(2):
+        round = first_round(game)
+        drawings.append(submit(Round.objects.select_related("game").get(pk=round.pk), player))
+    barrier = threading.Barrier(2)
+
+    def record(drawing):
+        try:
+            barrier.wait()
+            services.record_prediction(
+                drawing=drawing,
+                probabilities=probabilities_for(drawing.label, 0.95),
+                model_version=None,
+            )
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=record, args=(d,)) for d in drawings]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    game = Game.objects.get(pk=game.pk)
+    assert game.score == sum(r.points for r in game.rounds.all()) > 0
+    assert connection.vendor in {"sqlite", "postgresql"}
+    assert np.all([d.round.scored for d in Drawing.objects.select_related("round")])
