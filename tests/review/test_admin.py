@@ -1,0 +1,226 @@
+"""The Django admin: drawings with their images, filters and audited review actions."""
+
+from __future__ import annotations
+
+from unittest import mock
+
+import pytest
+from django.urls import reverse
+
+from guessgame.game.models import Drawing, ReviewDecision
+from inference.models import ModelVersion
+from tests.review.conftest import DrawingFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+Review = Drawing.Review
+CHANGELIST = "admin:game_drawing_changelist"
+
+
+def run_action(client, action: str, drawings):
+    return client.post(
+        reverse(CHANGELIST),
+        {"action": action, "_selected_action": [d.pk for d in drawings]},
+        follow=True,
+    )
+
+
+def test_the_drawing_list_shows_images_guesses_and_review_status(staff_client):
+    drawing = DrawingFactory(label=4, wrong=True, player=UserFactory(username="ada"))
+
+    response = staff_client.get(reverse(CHANGELIST))
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert reverse("review:drawing_image", args=[drawing.pk]) in page
+    assert reverse("review:drawing_pixels", args=[drawing.pk]) in page
+    assert "ada" in page and "0.40" in page and "Unreviewed" in page
+
+
+@pytest.mark.parametrize(
+    "query, shown",
+    [
+        ({"misclassified": "yes"}, {"wrong"}),
+        ({"misclassified": "no"}, {"right", "flagged"}),
+        ({"confidence": "low"}, {"wrong"}),
+        ({"confidence": "certain"}, {"flagged"}),
+        ({"flagged": "yes"}, {"flagged"}),
+        ({"flagged": "label_wrong"}, {"flagged"}),
+        ({"review_status__exact": "approved"}, {"right"}),
+        ({"label__exact": "6"}, {"wrong"}),
+        ({"predicted_digit__exact": "7"}, {"wrong"}),
+        ({"q": "grace"}, {"flagged"}),
+    ],
+)
+def test_filters_and_search_narrow_the_list(staff_client, staff, query, shown):
+    from guessgame.review import services
+
+    drawings = {
+        "wrong": DrawingFactory(label=6, predicted_digit=7, confidence=0.3),
+        "right": DrawingFactory(label=1, confidence=0.7),
+        "flagged": DrawingFactory(
+            label=2,
+            confidence=0.97,
+            flag=Drawing.Flag.LABEL_WRONG,
+            player=UserFactory(username="grace"),
+        ),
+    }
+    services.review_approve(drawings=[drawings["right"]], reviewer=staff)
+
+    response = staff_client.get(reverse(CHANGELIST), query)
+
+    assert response.status_code == 200
+    listed = {d.pk for d in response.context["cl"].result_list}
+    assert listed == {drawings[name].pk for name in shown}
+
+
+def test_the_model_version_and_date_filters_work(staff_client):
+    version = ModelVersion.objects.create(name="v-filter", path="x")
+    mine = DrawingFactory(model_version=version)
+    DrawingFactory()
+
+    response = staff_client.get(reverse(CHANGELIST), {"model_version__id__exact": version.pk})
+    assert [d.pk for d in response.context["cl"].result_list] == [mine.pk]
+
+    year = mine.created_at.year
+    response = staff_client.get(reverse(CHANGELIST), {"created_at__year": year})
+    assert response.status_code == 200
+    assert len(response.context["cl"].result_list) == 2
+
+
+def test_approving_from_the_list_is_audited(staff_client, staff):
+    drawings = DrawingFactory.create_batch(2, wrong=True)
+
+    response = run_action(staff_client, "approve", drawings)
+
+    assert "Approved: 2 drawing(s)" in response.content.decode()
+    assert ReviewDecision.objects.filter(reviewer=staff, new_status=Review.APPROVED).count() == 2
+
+
+def test_relabelling_from_the_list_uses_the_chosen_digit(staff_client, staff):
+    drawing = DrawingFactory(label=3, wrong=True)
+
+    run_action(staff_client, "relabel_to_8", [drawing])
+
+    drawing.refresh_from_db()
+    assert (drawing.review_status, drawing.effective_label, drawing.reviewed_by) == (
+        Review.RELABELLED,
+        8,
+        staff,
+    )
+
+
+def test_rejecting_from_the_list_is_audited(staff_client):
+    drawing = DrawingFactory()
+
+    run_action(staff_client, "reject", [drawing])
+
+    drawing.refresh_from_db()
+    assert drawing.review_status == Review.REJECTED
+    assert ReviewDecision.objects.get().drawing == drawing
+
+
+def test_repredicting_from_the_list_queues_the_drawings(
+    staff_client, tmp_path, django_capture_on_commit_callbacks
+):
+    folder = tmp_path / "v1"
+    folder.mkdir()
+    ModelVersion.objects.create(name="v1", path=str(folder)).activate()
+    drawing = DrawingFactory(wrong=True)
+
+    with mock.patch("guessgame.game.services.queue_prediction") as queue:
+        with django_capture_on_commit_callbacks(execute=True):
+            response = run_action(staff_client, "repredict", [drawing])
+
+    assert "Queued for a new guess: 1 drawing(s)" in response.content.decode()
+    queue.assert_called_once_with(drawing.pk)
+    drawing.refresh_from_db()
+    assert drawing.prediction_status == Drawing.Prediction.PENDING
+
+
+def test_repredicting_without_an_active_model_says_why(staff_client):
+    drawing = DrawingFactory()
+
+    response = run_action(staff_client, "repredict", [drawing])
+
+    assert "no active model" in response.content.decode()
+    drawing.refresh_from_db()
+    assert drawing.prediction_status == Drawing.Prediction.DONE
+
+
+def test_the_drawing_page_shows_both_images_and_the_audit_trail(staff_client, staff):
+    from guessgame.review import services
+
+    drawing = DrawingFactory(label=3)
+    services.review_relabel(drawings=[drawing], label=5, reviewer=staff)
+
+    response = staff_client.get(reverse("admin:game_drawing_change", args=[drawing.pk]))
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert reverse("review:drawing_pixels", args=[drawing.pk]) in page
+    assert "Relabelled" in page and staff.username in page
+    assert 'name="review_status"' not in page, "review fields change only through actions"
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "admin:game_game_changelist",
+        "admin:game_round_changelist",
+        "admin:game_reviewdecision_changelist",
+        "admin:inference_modelversion_changelist",
+    ],
+)
+def test_the_other_admin_pages_render_for_staff(staff_client, url):
+    assert staff_client.get(reverse(url)).status_code == 200
+
+
+def test_the_audit_trail_cannot_be_edited(staff_client, staff):
+    from guessgame.review import services
+
+    [decision] = services.review_approve(drawings=[DrawingFactory()], reviewer=staff)
+
+    page = staff_client.get(reverse("admin:game_reviewdecision_change", args=[decision.pk]))
+    assert page.status_code == 200
+    assert 'name="new_status"' not in page.content.decode()
+    assert staff_client.get(reverse("admin:game_reviewdecision_add")).status_code == 403
+
+
+@pytest.mark.parametrize("url", [CHANGELIST, "admin:inference_modelversion_changelist"])
+def test_the_admin_refuses_players(player_client, url):
+    response = player_client.get(reverse(url))
+
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]
+
+
+def test_players_cannot_run_review_actions(player_client):
+    drawing = DrawingFactory()
+
+    run_action(player_client, "reject", [drawing])
+
+    drawing.refresh_from_db()
+    assert drawing.review_status == Review.UNREVIEWED
+
+
+def test_a_model_version_can_be_activated_from_the_admin(staff_client, tmp_path):
+    folders = []
+    for name in ("v1", "v2"):
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "model.tflite").write_bytes(b"model")
+        folders.append(
+            ModelVersion.objects.create(
+                name=name, path=str(folder), metrics={"mnist_test_accuracy": 0.987}
+            )
+        )
+    folders[0].activate()
+
+    listing = staff_client.get(reverse("admin:inference_modelversion_changelist"))
+    assert "0.9870" in listing.content.decode()
+    staff_client.post(
+        reverse("admin:inference_modelversion_changelist"),
+        {"action": "activate", "_selected_action": [folders[1].pk]},
+    )
+
+    assert ModelVersion.active() == folders[1]

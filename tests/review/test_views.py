@@ -1,0 +1,277 @@
+"""The staff pages: review queue with keyboard decisions, dashboard, model versions."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from django.urls import reverse
+
+from guessgame.game.models import Drawing, ReviewDecision
+from inference.models import ModelVersion
+from tests.review.conftest import DrawingFactory
+
+pytestmark = pytest.mark.django_db
+Review = Drawing.Review
+
+PAGES = ["review:queue", "review:dashboard", "review:models"]
+
+
+def post_json(client, name: str, body) -> object:
+    return client.post(reverse(name), data=json.dumps(body), content_type="application/json")
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_staff_pages_send_anonymous_visitors_to_the_login(client, page):
+    response = client.get(reverse(page))
+
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]
+
+
+@pytest.mark.parametrize("page", PAGES)
+def test_staff_pages_refuse_players(player_client, page):
+    response = player_client.get(reverse(page))
+
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]
+
+
+def test_players_cannot_post_decisions_or_undo(player_client):
+    drawing = DrawingFactory(wrong=True)
+
+    response = post_json(
+        player_client, "review:decide", {"drawing": drawing.pk, "action": "reject"}
+    )
+    assert response.status_code == 302
+    assert post_json(player_client, "review:undo", {}).status_code == 302
+
+    drawing.refresh_from_db()
+    assert drawing.review_status == Review.UNREVIEWED
+    assert not ReviewDecision.objects.exists()
+
+
+def test_players_cannot_see_drawing_images(player_client):
+    drawing = DrawingFactory()
+
+    for name in ("review:drawing_image", "review:drawing_pixels"):
+        assert player_client.get(reverse(name, args=[drawing.pk])).status_code == 302
+
+
+def test_the_queue_shows_the_least_confident_misclassified_drawings_and_progress(staff_client):
+    unsure = DrawingFactory(wrong=True, confidence=0.2)
+    sure = DrawingFactory(wrong=True, confidence=0.7)
+    right = DrawingFactory(confidence=0.1)
+
+    response = staff_client.get(reverse("review:queue"))
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert page.index(f'data-id="{unsure.pk}"') < page.index(f'data-id="{sure.pk}"')
+    assert f'data-id="{right.pk}"' not in page
+    assert "0</span> of" in page and "2</span> reviewed" in page
+    assert "js/review.js" in page
+    assert 'type="module"' in page
+    assert "<script>" not in page and "style=" not in page
+
+
+def test_an_empty_queue_says_so(staff_client):
+    response = staff_client.get(reverse("review:queue"))
+
+    assert "Nothing to review" in response.content.decode()
+
+
+@pytest.mark.parametrize(
+    "body, status, label",
+    [
+        ({"action": "approve"}, Review.APPROVED, 3),
+        ({"action": "reject"}, Review.REJECTED, 3),
+        ({"action": "relabel", "label": 8}, Review.RELABELLED, 8),
+    ],
+)
+def test_a_key_press_decides_and_answers_with_the_new_progress(
+    staff_client, staff, body, status, label
+):
+    drawing = DrawingFactory(label=3, wrong=True)
+    DrawingFactory(wrong=True)
+
+    response = post_json(staff_client, "review:decide", {"drawing": drawing.pk, **body})
+
+    assert response.status_code == 200
+    data = response.json()
+    assert data["drawing"] == {
+        "id": drawing.pk,
+        "review_status": status,
+        "label": 3,
+        "effective_label": label,
+    }
+    assert data["progress"] == {"reviewed": 1, "total": 2}
+    decision = ReviewDecision.objects.get()
+    assert (decision.reviewer, decision.new_status) == (staff, status)
+
+
+def test_undo_answers_with_the_restored_drawing(staff_client):
+    drawing = DrawingFactory(label=3, wrong=True)
+    post_json(staff_client, "review:decide", {"drawing": drawing.pk, "action": "reject"})
+
+    response = post_json(staff_client, "review:undo", {})
+
+    assert response.status_code == 200
+    data = response.json()
+    assert data["undone"] == [
+        {"id": drawing.pk, "review_status": "unreviewed", "label": 3, "effective_label": 3}
+    ]
+    assert data["progress"] == {"reviewed": 0, "total": 1}
+    assert post_json(staff_client, "review:undo", {}).json()["undone"] == []
+
+
+@pytest.mark.parametrize(
+    "body, status, message",
+    [
+        ("not json", 400, "JSON"),
+        ([1, 2], 400, "JSON object"),
+        ({"action": "approve"}, 400, "which drawing"),
+        ({"drawing": "1", "action": "approve"}, 400, "which drawing"),
+        ({"drawing": 999999, "action": "approve"}, 404, "does not exist"),
+        ({"drawing": None, "action": "relabel", "label": 11}, 400, "digit from 0 to 9"),
+        ({"drawing": None, "action": "relabel", "label": "7"}, 400, "digit from 0 to 9"),
+        ({"drawing": None, "action": "delete"}, 400, "'approve', 'reject' or 'relabel'"),
+    ],
+)
+def test_bad_decisions_get_a_4xx_with_a_sentence(staff_client, body, status, message):
+    drawing = DrawingFactory(wrong=True)
+    if isinstance(body, dict) and "drawing" in body and body["drawing"] is None:
+        body["drawing"] = drawing.pk
+    data = body if isinstance(body, str) else json.dumps(body)
+
+    response = staff_client.post(
+        reverse("review:decide"), data=data, content_type="application/json"
+    )
+
+    assert response.status_code == status
+    assert message in response.json()["error"]
+    assert not ReviewDecision.objects.exists()
+
+
+def test_decisions_need_post(staff_client):
+    assert staff_client.get(reverse("review:decide")).status_code == 405
+
+
+def test_decisions_need_the_csrf_token(staff):
+    from django.test import Client
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(staff)
+    drawing = DrawingFactory(wrong=True)
+
+    response = post_json(client, "review:decide", {"drawing": drawing.pk, "action": "approve"})
+
+    assert response.status_code == 403
+    assert not ReviewDecision.objects.exists()
+
+
+def test_staff_see_the_drawing_and_what_the_model_saw(staff_client):
+    drawing = DrawingFactory()
+
+    original = staff_client.get(reverse("review:drawing_image", args=[drawing.pk]))
+    pixels = staff_client.get(reverse("review:drawing_pixels", args=[drawing.pk]))
+
+    assert original["Content-Type"] == "image/png"
+    assert original.content == bytes(drawing.image_png)
+    from io import BytesIO
+
+    import numpy as np
+    from PIL import Image
+
+    image = Image.open(BytesIO(pixels.content))
+    assert image.size == (112, 112)
+    assert np.asarray(image)[::4, ::4].tobytes() == bytes(drawing.pixels)
+
+
+def test_a_drawing_not_preprocessed_has_no_model_image(staff_client):
+    drawing = DrawingFactory(pixels=None)
+
+    assert staff_client.get(reverse("review:drawing_pixels", args=[drawing.pk])).status_code == 404
+
+
+def test_the_dashboard_draws_accuracy_charts_and_the_confusion_matrix(staff_client):
+    version = ModelVersion.objects.create(name="v-dash", path="x")
+    DrawingFactory.create_batch(3, label=2, model_version=version)
+    DrawingFactory(label=2, predicted_digit=7, model_version=version)
+
+    response = staff_client.get(reverse("review:dashboard"))
+
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert page.count("<svg") == 3
+    assert "v-dash" in page
+    assert "0.750" in page  # 3 of 4 right
+    matrix = response.context["confusion"]
+    assert matrix[2][2]["count"] == 3 and matrix[2][7]["count"] == 1
+    assert "style=" not in page
+
+    narrowed = staff_client.get(reverse("review:dashboard"), {"version": version.pk})
+    assert narrowed.status_code == 200
+    assert staff_client.get(reverse("review:dashboard"), {"version": "x"}).status_code == 400
+    assert staff_client.get(reverse("review:dashboard"), {"version": "999"}).status_code == 404
+
+
+@pytest.fixture
+def versions(tmp_path):
+    made = []
+    for name in ("v1", "v2"):
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "model.tflite").write_bytes(b"model")
+        (folder / "training_curves.png").write_bytes(b"\x89PNG curves of " + name.encode())
+        (folder / "confusion_matrix.png").write_bytes(b"\x89PNG matrix")
+        made.append(
+            ModelVersion.objects.create(
+                name=name, path=str(folder), metrics={"mnist_test_accuracy": 0.9912}
+            )
+        )
+    made[0].activate()
+    return made
+
+
+def test_model_versions_list_metrics_and_plots(staff_client, versions):
+    response = staff_client.get(reverse("review:models"))
+
+    page = response.content.decode()
+    assert "0.9912" in page
+    assert reverse("review:model_plot", args=[versions[1].pk, "training_curves.png"]) in page
+    assert "Activate v2" in page and "Activate v1" not in page
+
+    plot = staff_client.get(
+        reverse("review:model_plot", args=[versions[1].pk, "training_curves.png"])
+    )
+    assert plot["Content-Type"] == "image/png"
+    assert b"".join(plot.streaming_content) == b"\x89PNG curves of v2"
+
+
+@pytest.mark.parametrize("name", ["model.tflite", "..%2Fv1%2Ftraining_curves.png", "missing.png"])
+def test_only_plots_are_served(staff_client, versions, name):
+    url = reverse("review:model_plot", args=[versions[0].pk, "x.png"]).replace("x.png", name)
+
+    assert staff_client.get(url).status_code == 404
+
+
+def test_activate_and_roll_back_buttons(staff_client, versions):
+    first, second = versions
+
+    response = staff_client.post(reverse("review:model_activate", args=[second.pk]), follow=True)
+    assert ModelVersion.active() == second
+    assert "v2 is now the active model" in response.content.decode()
+
+    response = staff_client.post(reverse("review:model_rollback"), follow=True)
+    assert ModelVersion.active() == first
+    assert "Rolled back" in response.content.decode()
+
+
+def test_players_cannot_activate_models(player_client, versions):
+    player_client.post(reverse("review:model_activate", args=[versions[1].pk]))
+    player_client.post(reverse("review:model_rollback"))
+    plot = reverse("review:model_plot", args=[versions[1].pk, "training_curves.png"])
+    assert player_client.get(plot).status_code == 302
+
+    assert ModelVersion.active() == versions[0]
