@@ -12,7 +12,9 @@ from functools import cache
 from pathlib import Path
 
 from django.conf import settings
+from django.core.exceptions import SuspiciousOperation
 from django.http import HttpRequest, JsonResponse
+from django.http.multipartparser import MultiPartParserError
 from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import csrf_exempt
 from django_ratelimit.core import is_ratelimited
@@ -54,7 +56,10 @@ def read_png(request: HttpRequest) -> bytes:
     """The PNG's bytes from a multipart field ``image`` or from a raw image/png body."""
     content_type = request.content_type or ""
     if content_type == "multipart/form-data":
-        upload = request.FILES.get("image")
+        try:
+            upload = request.FILES.get("image")
+        except (MultiPartParserError, SuspiciousOperation) as exc:
+            raise DrawingError("The multipart form is malformed and cannot be read.") from exc
         if upload is None:
             raise DrawingError(
                 "The form has no file field named 'image': send the PNG as image=@file.png."

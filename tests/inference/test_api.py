@@ -86,6 +86,11 @@ def test_a_form_without_the_image_field_is_a_400(api):
     assert "image" in assert_matches_contract(response, 400)["error"]
 
 
+def test_a_malformed_multipart_form_is_a_400(api):
+    response = api.post(URL, b"--x\r\nno boundary given", content_type="multipart/form-data")
+    assert "malformed" in assert_matches_contract(response, 400)["error"]
+
+
 def test_bytes_that_are_not_an_image_are_a_400(api):
     response = api.post(URL, b"hello, I am text", content_type="image/png")
     assert "not an image" in assert_matches_contract(response, 400)["error"]
