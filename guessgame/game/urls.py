@@ -9,7 +9,7 @@ urlpatterns = [
     path("draw", views.free_draw, name="free_draw"),
     path("guess", views.live_guess, name="live_guess"),
     path("leaderboard", views.leaderboard, name="leaderboard"),
-    path("players/<str:username>", views.profile, name="profile"),
+    path("players/<path:username>", views.profile, name="profile"),
     path("me", views.my_profile, name="my_profile"),
     # A scored game
     path("play/new", views.game_new, name="game_new"),

@@ -1,0 +1,353 @@
+import json
+from unittest import mock
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client, override_settings
+from django.urls import reverse
+
+from guessgame.game import services
+from guessgame.game.models import Drawing, Game
+from inference.client import WorkerUnavailable
+from inference.prediction import Prediction
+from inference.preprocess import DrawingError
+from tests.game.conftest import PASSWORD, drawing_of, finish_game, play_round
+from tests.game.test_services import blank_png
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def logged_in(client, player):
+    client.force_login(player)
+    return client
+
+
+def png_upload(data: bytes) -> SimpleUploadedFile:
+    return SimpleUploadedFile("drawing.png", data, content_type="image/png")
+
+
+def start_playing(client, player) -> Game:
+    response = client.post(reverse("game_new"))
+    game = Game.objects.get(player=player)
+    assert response.status_code == 302 and response.url == reverse("play", args=[game.pk])
+    return game
+
+
+def post_drawing(client, round, digit=None, strokes=None):
+    png, default_strokes = drawing_of(round.target if digit is None else digit)
+    return client.post(
+        reverse("round_submit", args=[round.pk]),
+        {"image": png_upload(png), "strokes": json.dumps(strokes or default_strokes)},
+        HTTP_ACCEPT="application/json",
+    )
+
+
+# --- public pages -----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("name", ["home", "free_draw", "leaderboard", "scoring", "login", "signup"])
+def test_public_pages_render_for_anyone(client, name):
+    response = client.get(reverse(name))
+    assert response.status_code == 200
+    assert b'class="skip-link"' in response.content
+
+
+def test_free_draw_has_the_canvas_constants_and_no_inline_script(client):
+    html = client.get(reverse("free_draw")).content.decode()
+    assert 'data-canvas-px="225"' in html and 'data-pen-px="14"' in html
+    assert 'min="0.5"' in html and 'max="0.95"' in html and 'value="0.6"' in html
+    assert "<script>" not in html and "style=" not in html
+    assert 'type="module"' in html
+
+
+def test_the_scoring_page_documents_the_threshold(client):
+    html = client.get(reverse("scoring")).content.decode()
+    assert "60% or more" in html and "20 seconds" in html
+
+
+def test_an_unknown_page_is_a_friendly_404(client):
+    response = client.get("/no/such/page")
+    assert response.status_code == 404
+
+
+# --- live guess -----------------------------------------------------------------
+
+
+def test_the_live_guess_works_without_an_account(client):
+    guess = Prediction.from_probabilities([0.01] * 7 + [0.91] + [0.01] * 2, model_version="v1")
+    with mock.patch("inference.client.predict_png", return_value=guess) as predict:
+        response = client.post(reverse("live_guess"), {"image": png_upload(b"png-bytes")})
+    assert response.status_code == 200
+    assert response.json()["digit"] == 7
+    assert response.json()["confidence"] == pytest.approx(0.91)
+    predict.assert_called_once_with(b"png-bytes")
+    assert not Drawing.objects.exists()
+
+
+def test_a_blank_canvas_gets_no_guess(client):
+    with mock.patch(
+        "inference.client.predict_png",
+        return_value=Prediction.blank_drawing(model_version="v1"),
+    ):
+        response = client.post(reverse("live_guess"), {"image": png_upload(blank_png())})
+    assert response.json() == {"blank": True, "message": "Draw something first."}
+
+
+def test_a_bad_image_gets_the_preprocessing_message(client):
+    with mock.patch(
+        "inference.client.predict_png", side_effect=DrawingError("Only PNG.", status=415)
+    ):
+        response = client.post(reverse("live_guess"), {"image": png_upload(b"GIF89a")})
+    assert response.status_code == 415 and response.json()["error"] == "Only PNG."
+
+
+def test_the_page_says_the_model_is_busy_when_no_worker_answers(client):
+    with mock.patch("inference.client.predict_png", side_effect=WorkerUnavailable("none")):
+        response = client.post(reverse("live_guess"), {"image": png_upload(b"x")})
+    assert response.status_code == 503 and "busy" in response.json()["error"]
+
+
+def test_a_live_guess_without_an_image_is_a_400(client):
+    assert client.post(reverse("live_guess")).status_code == 400
+
+
+def test_the_live_guess_needs_a_csrf_token():
+    client = Client(enforce_csrf_checks=True)
+    response = client.post(reverse("live_guess"), {"image": png_upload(b"x")})
+    assert response.status_code == 403
+
+
+# --- accounts -----------------------------------------------------------------
+
+
+def test_signing_up_creates_the_account_and_logs_in(client):
+    response = client.post(
+        reverse("signup"),
+        {"username": "grace", "password1": PASSWORD, "password2": PASSWORD},
+    )
+    assert response.status_code == 302
+    assert get_user_model().objects.filter(username="grace").exists()
+    assert client.get(reverse("home")).context["user"].username == "grace"
+
+
+@pytest.mark.parametrize(
+    "username, message",
+    [("a b", "letters, digits"), ("<b>x</b>", "letters, digits"), ("ab", "at least 3")],
+)
+def test_a_bad_username_gets_a_clear_error(client, username, message):
+    response = client.post(
+        reverse("signup"), {"username": username, "password1": PASSWORD, "password2": PASSWORD}
+    )
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not get_user_model().objects.exists()
+
+
+def test_a_username_is_taken_whatever_its_case(client, player):
+    response = client.post(
+        reverse("signup"), {"username": "ADA", "password1": PASSWORD, "password2": PASSWORD}
+    )
+    assert "taken" in response.content.decode()
+
+
+@override_settings(SIGNUP_RATE="2/h")
+def test_sign_ups_are_rate_limited_with_a_friendly_429(client):
+    for i in range(2):
+        client.post(reverse("signup"), {"username": f"u{i}xx", "password1": "x", "password2": "y"})
+    response = client.post(
+        reverse("signup"), {"username": "third", "password1": PASSWORD, "password2": PASSWORD}
+    )
+    assert response.status_code == 429
+    assert "Too many requests" in response.content.decode()
+    assert not get_user_model().objects.filter(username="third").exists()
+
+
+def test_logging_in_and_out(client, player):
+    response = client.post(reverse("login"), {"username": "ada", "password": PASSWORD})
+    assert response.status_code == 302
+    assert client.get(reverse("logout")).status_code == 405  # log out is a POST
+    response = client.post(reverse("logout"))
+    assert response.status_code == 200 and "logged out" in response.content.decode()
+    assert not client.get(reverse("home")).context["user"].is_authenticated
+
+
+def test_changing_the_password(logged_in, player):
+    response = logged_in.post(
+        reverse("password_change"),
+        {
+            "old_password": PASSWORD,
+            "new_password1": "another-long-password-7",
+            "new_password2": "another-long-password-7",
+        },
+    )
+    assert response.status_code == 302 and response.url == reverse("password_change_done")
+    player.refresh_from_db()
+    assert player.check_password("another-long-password-7")
+    assert logged_in.get(reverse("password_change_done")).status_code == 200
+
+
+# --- a scored game -----------------------------------------------------------------
+
+
+def test_playing_needs_an_account(client):
+    response = client.post(reverse("game_new"))
+    assert response.status_code == 302 and reverse("login") in response.url
+
+
+def test_showing_a_round_starts_its_clock_and_names_the_target(logged_in, player):
+    game = start_playing(logged_in, player)
+    response = logged_in.get(reverse("play", args=[game.pk]))
+    round = game.rounds.get(number=1)
+    assert round.started_at is not None
+    html = response.content.decode()
+    assert f'data-target="{round.target}"' in html
+    assert "Round <strong>1</strong> of 10" in html
+
+
+def test_submitting_a_round_stores_it_and_answers_with_the_result_page(logged_in, player, queued):
+    game = start_playing(logged_in, player)
+    logged_in.get(reverse("play", args=[game.pk]))
+    round = game.rounds.get(number=1)
+    response = post_drawing(logged_in, round)
+    assert response.status_code == 201
+    assert response.json()["result_url"] == reverse("round_result", args=[round.pk])
+    assert Drawing.objects.get(round=round).label == round.target
+
+
+def test_a_second_submission_answers_409_and_points_to_the_result(logged_in, player, queued):
+    game = start_playing(logged_in, player)
+    logged_in.get(reverse("play", args=[game.pk]))
+    round = game.rounds.get(number=1)
+    post_drawing(logged_in, round)
+    response = post_drawing(logged_in, round)
+    assert response.status_code == 409
+    assert response.json()["result_url"] == reverse("round_result", args=[round.pk])
+    assert Drawing.objects.count() == 1
+
+
+def test_submitting_a_blank_canvas_says_draw_something_first(logged_in, player, queued):
+    game = start_playing(logged_in, player)
+    logged_in.get(reverse("play", args=[game.pk]))
+    round = game.rounds.get(number=1)
+    response = logged_in.post(
+        reverse("round_submit", args=[round.pk]),
+        {"image": png_upload(blank_png()), "strokes": "[]"},
+    )
+    assert response.status_code == 400 and "Draw something first" in response.json()["error"]
+    assert not Drawing.objects.exists()
+
+
+@pytest.mark.parametrize("strokes", ["{not json", json.dumps([[[1], [2]]])])
+def test_bad_strokes_are_a_400_with_a_message(logged_in, player, queued, strokes):
+    game = start_playing(logged_in, player)
+    logged_in.get(reverse("play", args=[game.pk]))
+    round = game.rounds.get(number=1)
+    png, _ = drawing_of(round.target)
+    response = logged_in.post(
+        reverse("round_submit", args=[round.pk]), {"image": png_upload(png), "strokes": strokes}
+    )
+    assert response.status_code == 400 and response.json()["error"]
+
+
+def test_a_submission_without_a_csrf_token_is_refused(player, queued):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(player)
+    game = services.game_start(player=player)
+    round = services.round_start(round=game.rounds.get(number=1))
+    response = post_drawing(client, round)
+    assert response.status_code == 403
+    assert not Drawing.objects.exists()
+
+
+def test_other_players_rounds_are_not_found(client, player, other_player, queued):
+    game = services.game_start(player=player)
+    round = services.round_start(round=game.rounds.get(number=1))
+    client.force_login(other_player)
+    assert post_drawing(client, round).status_code == 404
+    assert client.get(reverse("play", args=[game.pk])).status_code == 404
+    assert client.get(reverse("round_result", args=[round.pk])).status_code == 404
+    assert client.get(reverse("game_summary", args=[game.pk])).status_code == 404
+
+
+def test_the_result_json_reports_pending_then_the_verdict(logged_in, player, queued):
+    game = start_playing(logged_in, player)
+    logged_in.get(reverse("play", args=[game.pk]))
+    round = game.rounds.get(number=1)
+    post_drawing(logged_in, round)
+    url = reverse("round_result_json", args=[round.pk])
+    assert logged_in.get(url).json()["status"] == "pending"
+    drawing = Drawing.objects.get(round=round)
+    probs = [0.0] * 10
+    probs[round.target] = 0.97
+    probs[(round.target + 1) % 10] = 0.03
+    services.record_prediction(drawing=drawing, probabilities=probs, model_version=None)
+    outcome = logged_in.get(url).json()
+    assert outcome["status"] == "done" and outcome["recognised"]
+    assert outcome["digit"] == round.target and outcome["points"] > 0
+    assert sum(outcome["breakdown"].values()) == outcome["points"]
+    assert len(outcome["probabilities"]) == 10
+    assert outcome["next_url"] == reverse("play", args=[game.pk])
+    page = logged_in.get(reverse("round_result", args=[round.pk])).content.decode()
+    assert 'aria-live="polite"' in page and f"Recognised: {round.target}!" in page
+
+
+def test_a_round_can_be_flagged_for_review(logged_in, player, queued):
+    game = start_playing(logged_in, player)
+    logged_in.get(reverse("play", args=[game.pk]))
+    round = game.rounds.get(number=1)
+    post_drawing(logged_in, round)
+    response = logged_in.post(
+        reverse("round_flag", args=[round.pk]), {"flag": Drawing.Flag.DREW_SOMETHING_ELSE}
+    )
+    assert response.status_code == 302
+    assert Drawing.objects.get(round=round).flag == Drawing.Flag.DREW_SOMETHING_ELSE
+    bad = logged_in.post(reverse("round_flag", args=[round.pk]), {"flag": "nonsense"}, follow=True)
+    assert "Choose what is wrong" in bad.content.decode()
+
+
+def test_a_finished_game_goes_to_its_summary_with_total_and_rank(logged_in, player):
+    game = finish_game(player, correct_rounds=4)
+    response = logged_in.get(reverse("play", args=[game.pk]))
+    assert response.status_code == 302 and response.url == reverse("game_summary", args=[game.pk])
+    html = logged_in.get(response.url).content.decode()
+    assert "Game over" in html and f">{game.score}</strong>" in html and "#1" in html
+    assert html.count('class="drawing-img"') == 10
+
+
+def test_drawings_are_served_to_their_player_and_staff_only(client, player, make_player, queued):
+    game = services.game_start(player=player)
+    play_round(game, player)
+    drawing = Drawing.objects.get()
+    url = reverse("drawing_png", args=[drawing.pk])
+    assert client.get(url).status_code == 302  # log in first
+    client.force_login(player)
+    response = client.get(url)
+    assert response.status_code == 200 and response["Content-Type"] == "image/png"
+    assert response.content == bytes(drawing.image_png)
+    client.force_login(make_player("eve"))
+    assert client.get(url).status_code == 404
+    client.force_login(make_player("staff", is_staff=True))
+    assert client.get(url).status_code == 200
+
+
+def test_the_leaderboard_highlights_the_viewer_and_escapes_names(client, player, make_player):
+    sneaky = make_player("<script>x</script>")
+    finish_game(sneaky, correct_rounds=2)
+    finish_game(player, correct_rounds=5)
+    client.force_login(player)
+    html = client.get(reverse("leaderboard")).content.decode()
+    assert "<script>x</script>" not in html and "&lt;script&gt;x&lt;/script&gt;" in html
+    assert 'class="is-me"' in html and "Your rank: <strong>#1</strong>" in html
+
+
+def test_a_bad_period_falls_back_to_all_time(client):
+    assert client.get(reverse("leaderboard"), {"period": "nope"}).context["period"] == "all"
+
+
+def test_the_profile_shows_stats(client, player):
+    finish_game(player, correct_rounds=10)
+    html = client.get(reverse("profile", args=["ada"])).content.decode()
+    assert "Games played" in html and "100%" in html
+    assert client.get(reverse("profile", args=["nobody"])).status_code == 404
