@@ -291,6 +291,9 @@ def run_path(args, bodies: list[bytes], *, batching: bool) -> dict:
     try:
         latency = one_client(args.port, bodies)
         throughput = load(args.port, args.duration)
+        # wrk leaves its last requests in flight; let them finish before stopping the
+        # worker, or they end as 503s that no client sees but the log shows.
+        time.sleep(1.5)
         rss = stack.worker_rss_mb()
     finally:
         stack.stop()
