@@ -35,10 +35,10 @@ ELASTIC_SIGMA = 4.0
 ELASTIC_MAX_PX = 2.0
 
 # Pen-style redrawing happens on a grid PEN_UPSCALE times finer than 28 px, where a digit
-# is about 80 px tall. The game's pen is 14 px for digits 67-200 px tall, 7%-21% of
-# the height, so a pen radius of 2.5-8.5 px on that grid.
+# is about 80 px tall. The game's 14-px pen draws digits whose skeleton is 53-190 px long, so
+# the pen's radius is 3.7%-13% of the skeleton: 2.5-10.5 px on that grid.
 PEN_UPSCALE = 4
-PEN_RADIUS_RANGE = (2.5, 8.5)
+PEN_RADIUS_RANGE = (2.5, 10.5)
 
 CHUNK = 8192
 """Digits distorted per map_coordinates call (bounds memory: ~3 x 8192 x 784 float64)."""

@@ -30,11 +30,11 @@ from training import augment, data, report  # noqa: E402
 BATCH_SIZE = 128
 SEED_EPOCHS = 15  # the demo's settings: Adam, batch 128, 15 epochs, 10% validation split
 SEED_VALIDATION_SPLIT = 0.1
-DEFAULT_EPOCHS = 6  # over MNIST + one augmented copy (120,000 digits an epoch)
+DEFAULT_EPOCHS = 8  # over MNIST + one augmented copy (120,000 digits an epoch)
 DEFAULT_PEAK_LR = 2e-3
 DEFAULT_WARMUP_EPOCHS = 0.5
 DEFAULT_FINAL_LR_FRACTION = 0.01
-PEN_FRACTION = 0.5  # share of the augmented copy redrawn with a round pen
+PEN_FRACTION = 0.6  # share of the augmented copy redrawn with a round pen
 AUGMENT_CHUNK = 5000
 MODELS = ("seed", "default")
 
