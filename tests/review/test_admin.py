@@ -138,6 +138,7 @@ def test_repredicting_from_the_list_queues_the_drawings(
 
 
 def test_repredicting_without_an_active_model_says_why(staff_client):
+    ModelVersion.objects.update(is_active=False)  # the shipped one may be active
     drawing = DrawingFactory()
 
     response = run_action(staff_client, "repredict", [drawing])

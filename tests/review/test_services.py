@@ -200,6 +200,7 @@ def test_repredict_resets_the_guess_and_queues_it_after_commit(
 
 
 def test_repredict_without_an_active_model_is_refused():
+    ModelVersion.objects.update(is_active=False)  # the shipped one may be active
     drawing = DrawingFactory()
 
     with pytest.raises(services.ReviewError, match="no active model"):
@@ -221,6 +222,7 @@ def test_activating_and_rolling_back_switch_the_active_version(tmp_path, staff):
 
 
 def test_a_version_without_its_model_file_cannot_be_activated(tmp_path, staff):
+    ModelVersion.objects.update(is_active=False)  # the shipped one may be active
     version = ModelVersion.objects.create(name="ghost", path=str(tmp_path / "missing"))
 
     with pytest.raises(services.ReviewError, match="no model file"):
