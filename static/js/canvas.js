@@ -86,6 +86,7 @@ export class DrawingPad {
     window.matchMedia?.(`(resolution: ${window.devicePixelRatio}dppx)`)
       .addEventListener?.("change", () => this.resize());
     this.updateButtons();
+    root.dataset.ready = "true"; // for tests: the pad listens from now on
   }
 
   // --- state -------------------------------------------------------------
@@ -324,8 +325,11 @@ export function csrfToken() {
 
 /** POST the drawing to the live-guess endpoint, one request at a time, newest wins. */
 export function liveGuesser(url, pad, { onResult, onError, onBlank }) {
+  const RETRY_MS = 2000;
+  const RETRIES = 5;
   let inFlight = false;
   let dirty = false;
+  let retries = 0;
   async function send() {
     if (inFlight) {
       dirty = true;
@@ -348,9 +352,15 @@ export function liveGuesser(url, pad, { onResult, onError, onBlank }) {
       });
       const data = await response.json().catch(() => ({}));
       if (pad.isEmpty()) onBlank();
-      else if (!response.ok) onError(data.error || "The model could not answer.", response.status);
-      else if (data.blank) onBlank();
-      else onResult(data);
+      else if (!response.ok) {
+        onError(data.error || "The model could not answer.", response.status);
+        // A busy model: ask again for the same drawing, a few times.
+        if (response.status === 503 && retries++ < RETRIES) setTimeout(send, RETRY_MS);
+      } else if (data.blank) onBlank();
+      else {
+        retries = 0;
+        onResult(data);
+      }
     } catch {
       onError("No connection to the server.", 0);
     } finally {

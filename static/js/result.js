@@ -64,4 +64,3 @@ async function poll() {
   setTimeout(poll, delay);
 }
 poll();
-document.getElementById("next")?.focus({ preventScroll: true });

@@ -1,0 +1,82 @@
+"""Headless Chromium (Debian's) driven by Playwright, against a live server and a real worker.
+
+Never `playwright install`: the browser is /usr/bin/chromium. Tests here need the real
+worker (live guesses and scoring) and the shipped model, so they are transactional.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT, need
+from tests.e2e.strokes import DIGIT_POLYLINES, densify
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+]
+DESKTOP = {"width": 1280, "height": 800}
+PHONE = {"width": 360, "height": 740}
+SCREENSHOTS = ROOT / "var" / "screenshots"
+
+# Playwright's sync API runs an event loop; Django must allow its ORM beside it.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+
+@pytest.fixture(scope="session")
+def browser():
+    need(os.path.exists(CHROMIUM), "Chromium is missing: apt-get install chromium")
+    from playwright.sync_api import expect, sync_playwright
+
+    expect.set_options(timeout=20_000)
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser):
+    """A fresh desktop-sized page; JavaScript errors fail the test."""
+    context = browser.new_context(viewport=DESKTOP, accept_downloads=True)
+    page = context.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.set_default_timeout(20_000)
+    yield page
+    context.close()
+    assert not errors, f"JavaScript errors: {errors}"
+
+
+def shoot(page, name: str) -> Path:
+    """A full-page screenshot under var/screenshots/, named after the page and size."""
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    size = "phone" if page.viewport_size["width"] < 600 else "desktop"
+    path = SCREENSHOTS / f"{name}-{size}.png"
+    page.screenshot(path=str(path), full_page=True)
+    return path
+
+
+def draw_digit(page, digit: int, lines=None) -> None:
+    """Draw with the mouse along the digit's polylines, in canvas CSS pixels (225 square)."""
+    page.locator("[data-canvas][data-ready]").wait_for()
+    canvas = page.locator("canvas.draw-canvas")
+    canvas.scroll_into_view_if_needed()
+    box = canvas.bounding_box()
+    scale = box["width"] / 225
+    for line in lines or DIGIT_POLYLINES[digit]:
+        points = densify(line, step=10)
+        x, y = points[0]
+        page.mouse.move(box["x"] + x * scale, box["y"] + y * scale)
+        page.mouse.down()
+        for x, y in points[1:]:
+            page.mouse.move(box["x"] + x * scale, box["y"] + y * scale)
+        page.mouse.up()

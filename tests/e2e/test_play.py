@@ -1,0 +1,102 @@
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from guessgame.game.models import Game
+from tests.e2e.conftest import PHONE, draw_digit, shoot
+from tests.game.conftest import PASSWORD
+
+pytestmark = [pytest.mark.browser, pytest.mark.integration]
+
+RESULT_URL = re.compile(r"/rounds/\d+/result$")
+
+
+def sign_up(page, base: str, username: str) -> None:
+    page.goto(base + "/accounts/signup")
+    shoot(page, "signup")
+    page.fill("#id_username", username)
+    page.fill("#id_password1", PASSWORD)
+    page.fill("#id_password2", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page.locator(".messages")).to_contain_text(f"Welcome, {username}!")
+
+
+def play_round(page, number: int) -> int:
+    """Draw the round's target with the mouse, submit, and wait for the model's points."""
+    expect(page.locator(".round-count")).to_contain_text(f"Round {number} of 10")
+    target = int(page.locator("#play").get_attribute("data-target"))
+    draw_digit(page, target)
+    expect(page.locator("#submit")).to_be_enabled()
+    if number == 1:
+        expect(page.locator("#guess-main")).to_have_text("Got it!")
+        shoot(page, "play")
+    page.click("#submit")
+    page.wait_for_url(RESULT_URL)
+    points = page.locator("#points-value")
+    expect(points).to_have_text(re.compile(r"^\+\d+$"))
+    if number == 1:
+        expect(page.locator("#verdict-main")).to_have_text(f"Recognised: {target}!")
+        shoot(page, "round-result")
+    return int(points.text_content())
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_player_signs_up_plays_ten_rounds_and_finds_themselves_on_the_leaderboard(
+    page, live_server, worker_process, active_model
+):
+    base = live_server.url
+    page.goto(base + "/")
+    shoot(page, "home")
+    sign_up(page, base, "e2e-player")
+    page.click("text=Play a game")
+
+    total = 0
+    for number in range(1, 11):
+        total += play_round(page, number)
+        page.click("#next")
+
+    expect(page.locator("h1")).to_have_text("Game over")
+    expect(page.locator("#total")).to_have_text(str(total))
+    assert page.locator(".round-tile").count() == 10
+    assert page.locator(".round-tile img.drawing-img").count() == 10
+    # Our hand-drawn digits are clear: the model should read nearly all of them.
+    assert page.locator(".round-tile.is-recognised").count() >= 8
+    expect(page.locator(".lead")).to_contain_text("You are #1 on the leaderboard")
+    shoot(page, "summary")
+
+    game = Game.objects.get(player__username="e2e-player")
+    assert game.is_finished and game.score == total
+
+    page.click("text=Leaderboard >> nth=-1")
+    mine = page.locator("tr.is-me")
+    expect(mine).to_contain_text("e2e-player")
+    expect(mine.locator(".score")).to_have_text(str(total))
+    shoot(page, "leaderboard")
+    page.goto(base + "/players/e2e-player")
+    expect(page.locator(".stat").first).to_contain_text("1")
+    shoot(page, "profile")
+    page.goto(base + "/scoring")
+    shoot(page, "scoring")
+
+    page.set_viewport_size(PHONE)
+    for path, name in [("/", "home"), ("/leaderboard", "leaderboard"),
+                       (f"/games/{game.pk}", "summary"), ("/players/e2e-player", "profile"),
+                       ("/scoring", "scoring")]:  # fmt: skip
+        page.goto(base + path)
+        shoot(page, name)
+    page.goto(base + "/")
+    page.click("text=Play a game")
+    target = int(page.locator("#play").get_attribute("data-target"))
+    draw_digit(page, target)
+    expect(page.locator("#submit")).to_be_enabled()
+    shoot(page, "play")
+    page.click("#submit")
+    page.wait_for_url(RESULT_URL)
+    expect(page.locator("#points-value")).to_have_text(re.compile(r"^\+\d+$"))
+    shoot(page, "round-result")
+
+    page.click("text=Log out")
+    expect(page.locator("h1")).to_have_text("You are logged out")
+    page.goto(base + "/accounts/login")
+    shoot(page, "login")
