@@ -25,7 +25,7 @@ from django_ratelimit.decorators import ratelimit
 from guessgame.game import constants, scoring, selectors, services
 from guessgame.game.forms import SignupForm
 from guessgame.game.models import Drawing, Game, Round
-from inference.preprocess import DrawingError
+from inference.preprocess import MAX_BYTES, DrawingError
 
 log = logging.getLogger(__name__)
 
@@ -99,8 +99,8 @@ def live_guess(request: HttpRequest) -> JsonResponse:
     upload = request.FILES.get("image")
     if upload is None:
         return _error("Send the drawing as a PNG file named 'image'.", 400)
-    if upload.size > 2 * 1024 * 1024:
-        return _error("The drawing is too large.", 413)
+    if upload.size > MAX_BYTES:
+        return _error(f"The drawing is too large: the limit is {MAX_BYTES:,} bytes.", 413)
     try:
         prediction = predict_png(upload.read())
     except DrawingError as exc:
@@ -216,6 +216,8 @@ def round_submit(request: HttpRequest, round_id: int) -> JsonResponse:
     upload = request.FILES.get("image")
     if upload is None:
         return _error("Send the drawing as a PNG file named 'image'.", 400)
+    if upload.size > MAX_BYTES:
+        return _error(f"The drawing is too large: the limit is {MAX_BYTES:,} bytes.", 413)
     try:
         strokes = json.loads(request.POST.get("strokes") or "[]")
     except ValueError:

@@ -351,3 +351,15 @@ def test_the_profile_shows_stats(client, player):
     html = client.get(reverse("profile", args=["ada"])).content.decode()
     assert "Games played" in html and "100%" in html
     assert client.get(reverse("profile", args=["nobody"])).status_code == 404
+
+
+def test_an_oversized_upload_is_a_413_before_it_is_read(logged_in, player, queued):
+    game = start_playing(logged_in, player)
+    logged_in.get(reverse("play", args=[game.pk]))
+    round = game.rounds.get(number=1)
+    def huge():
+        return png_upload(b"\x89PNG" + b"0" * (3 * 1024 * 1024))
+
+    response = logged_in.post(reverse("round_submit", args=[round.pk]), {"image": huge()})
+    assert response.status_code == 413 and "too large" in response.json()["error"]
+    assert logged_in.post(reverse("live_guess"), {"image": huge()}).status_code == 413
