@@ -72,16 +72,23 @@ def line(items: list[tuple[str, float, str]], *, width=WIDTH, height=HEIGHT) -> 
     """Points of a line chart over ``(label, value 0-1, note)`` in order."""
     plot_w, plot_h = width - 2 * MARGIN, height - 2 * MARGIN
     step = plot_w / max(len(items) - 1, 1)
+    start = MARGIN if len(items) > 1 else width / 2  # a single day sits in the middle
     return [
         Point(
             label=label,
             value=value,
             note=note,
-            x=round(MARGIN + i * step, 2),
+            x=round(start + i * step, 2),
             y=round(MARGIN + plot_h - min(max(value, 0.0), 1.0) * plot_h, 2),
         )
         for i, (label, value, note) in enumerate(items)
     ]
+
+
+def gridlines(*, height=HEIGHT, values=(0.0, 0.5, 1.0)) -> list[tuple[str, float]]:
+    """Horizontal guides ``(label, y)`` for accuracy axes from 0 to 1."""
+    plot_h = height - 2 * MARGIN
+    return [(f"{v:.0%}", round(MARGIN + plot_h - v * plot_h, 2)) for v in values]
 
 
 def polyline(points: list[Point]) -> str:

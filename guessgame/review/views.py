@@ -198,7 +198,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "confusion": charts.heat_levels(
                 selectors.player_confusion_matrix(version_id=version and version.pk)
             ),
-            "chart": {"width": charts.WIDTH, "height": charts.HEIGHT, "margin": charts.MARGIN},
+            "chart": {
+                "width": charts.WIDTH,
+                "height": charts.HEIGHT,
+                "right": charts.WIDTH - charts.MARGIN,
+                "grid": charts.gridlines(),
+            },
             "digits": range(10),
         },
     )

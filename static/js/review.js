@@ -128,4 +128,5 @@ if (root) {
     if (card) focusCard(cards().indexOf(card));
   });
   focusCard(0);
+  root.dataset.ready = "true";
 }
