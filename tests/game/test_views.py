@@ -363,3 +363,13 @@ def test_an_oversized_upload_is_a_413_before_it_is_read(logged_in, player, queue
     response = logged_in.post(reverse("round_submit", args=[round.pk]), {"image": huge()})
     assert response.status_code == 413 and "too large" in response.json()["error"]
     assert logged_in.post(reverse("live_guess"), {"image": huge()}).status_code == 413
+
+
+def test_repeated_failed_logins_lock_out_with_a_friendly_page(client, player):
+    from django.conf import settings
+
+    for _ in range(settings.AXES_FAILURE_LIMIT):
+        client.post(reverse("login"), {"username": "ada", "password": "wrong"})
+    response = client.post(reverse("login"), {"username": "ada", "password": PASSWORD})
+    assert response.status_code == 429
+    assert "Too many failed log-ins" in response.content.decode()
