@@ -176,6 +176,15 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = 20
 CELERY_TASK_TIME_LIMIT = 30
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# With the broker down, a web request must not hang: try briefly, then the drawing stays
+# pending in the database and the periodic sweep queues it once the broker is back.
+CELERY_BROKER_CONNECTION_TIMEOUT = 2
+CELERY_TASK_PUBLISH_RETRY_POLICY = {
+    "max_retries": 2,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     # A message taken by a worker that then vanished (SIGKILL) goes back to the queue
     # after this many seconds; well above our 30 s hard limit.
@@ -298,6 +307,6 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"kv": {"format": "level=%(levelname)s logger=%(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "kv"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
+    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO").upper()},
     "loggers": {"axes": {"level": "WARNING"}},
 }

@@ -1,0 +1,115 @@
+"""Nothing lost: kill the worker, stop Redis; every stored drawing is predicted exactly once."""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+
+import pytest
+from django.contrib.auth import get_user_model
+
+from guessgame.game import services
+from guessgame.game.models import Drawing, Game
+from inference.canvas import render_strokes
+from tests.e2e.strokes import digit_strokes
+
+pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
+
+
+def started_games(count: int) -> list[Game]:
+    """Games whose ten rounds have all started, so each can be submitted at once."""
+    games = []
+    for n in range(count):
+        player = get_user_model().objects.create_user(f"player{n}", password="pw-unused-123")
+        game = services.game_start(player=player)
+        for round in game.rounds.all():
+            services.round_start(round=round)
+        games.append(game)
+    return games
+
+
+def submit_all(stack, games: list[Game]) -> list[int]:
+    """POST every round's drawing through the web process, as play.js does."""
+    drawing_ids = []
+    for game in games:
+        session = stack.session_for(game.player)
+        for round in game.rounds.order_by("number"):
+            strokes = digit_strokes(round.target)
+            response = session.post(
+                f"{stack.base_url}/rounds/{round.pk}/submit",
+                files={"image": ("drawing.png", render_strokes(strokes), "image/png")},
+                data={"strokes": "[]"},
+                timeout=30,
+            )
+            assert response.status_code == 201, response.text
+            drawing_ids.append(response.json()["drawing"])
+    return drawing_ids
+
+
+def wait_until_all_predicted(ids: list[int], timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if not Drawing.objects.filter(pk__in=ids).exclude(prediction_status="done").exists():
+            return
+        time.sleep(0.25)
+    pending = Drawing.objects.filter(pk__in=ids).exclude(prediction_status="done").count()
+    raise AssertionError(f"{pending} of {len(ids)} drawings never got their prediction")
+
+
+def assert_each_predicted_once_and_scored(stack, games: list[Game], ids: list[int]) -> None:
+    writes = Counter(stack.worker.recorded())
+    assert {drawing_id: writes[drawing_id] for drawing_id in ids} == dict.fromkeys(ids, 1)
+    for game in games:
+        game.refresh_from_db()
+        rounds = list(game.rounds.all())
+        assert all(round.scored for round in rounds)
+        assert game.score == sum(round.points for round in rounds)
+        assert game.finished_at is not None
+
+
+def test_a_worker_killed_during_predictions_loses_no_drawing(private_stack):
+    games = started_games(3)
+    worker = private_stack.worker
+    # Kill the worker (SIGKILL, the whole process group) while the drawings stream in.
+    ids = submit_all(private_stack, games[:1])
+    worker.kill()
+    ids += submit_all(private_stack, games[1:])
+    assert Drawing.objects.filter(pk__in=ids, prediction_status="pending").exists()
+
+    worker.start()
+    wait_until_all_predicted(ids)
+
+    assert_each_predicted_once_and_scored(private_stack, games, ids)
+
+
+def test_a_worker_killed_mid_task_gives_its_drawing_back(private_stack):
+    games = started_games(2)
+    worker = private_stack.worker
+    ids = submit_all(private_stack, games[:1])
+    # Wait for the first predictions, then kill while the rest are being worked on.
+    deadline = time.monotonic() + 30
+    while not Drawing.objects.filter(pk__in=ids, prediction_status="done").exists():
+        assert time.monotonic() < deadline, "the worker never predicted anything"
+        time.sleep(0.01)
+    worker.kill()
+    ids += submit_all(private_stack, games[1:])
+
+    worker.start()
+    wait_until_all_predicted(ids)
+
+    assert_each_predicted_once_and_scored(private_stack, games, ids)
+
+
+def test_rounds_submitted_while_redis_is_down_are_saved_and_predicted_when_it_returns(
+    private_stack,
+):
+    games = started_games(1)
+    private_stack.stop_redis()
+
+    ids = submit_all(private_stack, games)  # every round still answers 201: it is saved
+    assert Drawing.objects.filter(pk__in=ids, prediction_status="pending").count() == 10
+
+    private_stack.start_redis()  # a fresh, empty Redis: the queued messages are gone too
+    wait_until_all_predicted(ids)
+
+    assert_each_predicted_once_and_scored(private_stack, games, ids)
