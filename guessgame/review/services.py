@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
+from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.utils import timezone
@@ -127,6 +128,9 @@ def review_undo(*, reviewer) -> list[ReviewDecision]:
     """
     _check_staff(reviewer)
     with transaction.atomic():
+        # The reviewer's own row is the lock: two quick "U" presses undo two decisions,
+        # never the same one twice.
+        list(get_user_model().objects.select_for_update().filter(pk=reviewer.pk))
         undoable = ReviewDecision.objects.filter(
             reviewer=reviewer, undone_by__isnull=True, reverses__isnull=True
         )

@@ -235,3 +235,39 @@ def test_players_cannot_switch_models(tmp_path):
 
     with pytest.raises(PermissionDenied):
         services.model_activate(version=version, by=UserFactory())
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_quick_undos_take_back_two_decisions_not_one_twice():
+    import threading
+
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("row locks need PostgreSQL (SQLite runs one writer at a time)")
+    staff = StaffFactory()
+    first, second = DrawingFactory(), DrawingFactory()
+    services.review_approve(drawings=[first], reviewer=staff)
+    services.review_reject(drawings=[second], reviewer=staff)
+    barrier = threading.Barrier(2)
+    results, errors = [], []
+
+    def press_u():
+        try:
+            barrier.wait()
+            results.append(services.review_undo(reviewer=staff))
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=press_u) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+    assert not errors
+    assert sorted(r.drawing_id for batch in results for r in batch) == [first.pk, second.pk]
+    assert set(Drawing.objects.values_list("review_status", flat=True)) == {Review.UNREVIEWED}
