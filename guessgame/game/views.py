@@ -239,7 +239,7 @@ def _round_outcome(round: Round) -> dict:
     """What the result page shows and result.js polls for."""
     drawing = Drawing.objects.filter(round=round).first()
     game = round.game
-    is_last = not game.rounds.filter(number__gt=round.number).exists()
+    is_last = game.is_finished or not game.rounds.filter(number__gt=round.number).exists()
     outcome = {
         "round": round.number,
         "target": round.target,
@@ -248,6 +248,7 @@ def _round_outcome(round: Round) -> dict:
         "game_score": game.score,
         "game_finished": game.is_finished,
         "next_url": reverse("game_summary" if is_last else "play", args=[game.pk]),
+        "is_last": is_last,
         "status": "timeout" if drawing is None else drawing.prediction_status,
         "late": bool(drawing and drawing.late),
         "image_url": reverse("drawing_png", args=[drawing.pk]) if drawing else None,
