@@ -357,6 +357,7 @@ def test_an_oversized_upload_is_a_413_before_it_is_read(logged_in, player, queue
     game = start_playing(logged_in, player)
     logged_in.get(reverse("play", args=[game.pk]))
     round = game.rounds.get(number=1)
+
     def huge():
         return png_upload(b"\x89PNG" + b"0" * (3 * 1024 * 1024))
 
