@@ -133,6 +133,8 @@ def test_undo_answers_with_the_restored_drawing(staff_client):
         ({"action": "approve"}, 400, "which drawing"),
         ({"drawing": "1", "action": "approve"}, 400, "which drawing"),
         ({"drawing": 999999, "action": "approve"}, 404, "does not exist"),
+        ({"drawing": 10**30, "action": "approve"}, 404, "does not exist"),
+        ({"drawing": -1, "action": "approve"}, 404, "does not exist"),
         ({"drawing": None, "action": "relabel", "label": 11}, 400, "digit from 0 to 9"),
         ({"drawing": None, "action": "relabel", "label": "7"}, 400, "digit from 0 to 9"),
         ({"drawing": None, "action": "delete"}, 400, "'approve', 'reject' or 'relabel'"),
@@ -186,6 +188,12 @@ def test_staff_see_the_drawing_and_what_the_model_saw(staff_client):
     image = Image.open(BytesIO(pixels.content))
     assert image.size == (112, 112)
     assert np.asarray(image)[::4, ::4].tobytes() == bytes(drawing.pixels)
+
+
+def test_a_drawing_id_too_large_for_the_database_is_not_found(staff_client):
+    url = reverse("review:drawing_image", args=[1]).replace("/1/", f"/{10**30}/")
+
+    assert staff_client.get(url).status_code == 404
 
 
 def test_a_drawing_not_preprocessed_has_no_model_image(staff_client):
