@@ -185,6 +185,9 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {
     "interval_step": 0.2,
     "interval_max": 0.5,
 }
+# The same bound for the result backend (its default retries for about 20 seconds).
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"retry_policy": CELERY_TASK_PUBLISH_RETRY_POLICY}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = 2
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     # A message taken by a worker that then vanished (SIGKILL) goes back to the queue
     # after this many seconds; well above our 30 s hard limit.
