@@ -18,6 +18,7 @@ function show() {
   page.classList.remove("is-busy");
   if (!last) return;
   renderChart(chart, last.probabilities);
+  page.dataset.confidence = String(last.confidence);
   const percent = Math.round(last.confidence * 100);
   if (last.confidence >= threshold) {
     main.textContent = `Prediction = ${last.digit}`;

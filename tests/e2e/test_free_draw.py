@@ -10,8 +10,9 @@ from tests.e2e.conftest import PHONE, draw_digit, shoot
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
-# A "u": the model reads it as a 0, but not very surely (about 0.8).
-UNSURE_SHAPE = [[(70, 50), (75, 160), (112, 185), (150, 160), (155, 50)]]
+# An "x": not a digit, so the model is less sure of it (a 4 at about 0.9).
+UNSURE_SHAPE = [[(60, 50), (165, 175)], [(165, 50), (60, 175)]]
+SLIDER_STEPS = [round(0.5 + 0.05 * i, 2) for i in range(10)]
 
 
 @pytest.mark.django_db(transaction=True)
@@ -42,12 +43,18 @@ def test_free_draw_guesses_respects_the_threshold_and_downloads_the_png(
     expect(main).to_have_text("Draw something first")
 
     draw_digit(page, 0, lines=UNSURE_SHAPE)
-    expect(page.locator("#free-draw")).to_have_attribute("data-state", re.compile("guess|unsure"))
-    page.locator("#threshold").fill("0.95")
-    assert main.text_content() == "Please draw again"
-    assert page.locator("#threshold-value").text_content() == "0.95"
-    page.locator("#threshold").fill("0.5")
-    assert main.text_content().startswith("Prediction = ")
+    page.wait_for_load_state("networkidle")  # the last live guess is in
+    state = page.locator("#free-draw")
+    expect(state).to_have_attribute("data-state", re.compile("guess|unsure"))
+    confidence = float(state.get_attribute("data-confidence"))
+    digit = page.locator(".chart-col.is-best").get_attribute("data-digit")
+    # Every slider position: a guess at or above it, "Please draw again" below it.
+    for threshold in SLIDER_STEPS:
+        page.locator("#threshold").fill(str(threshold))
+        assert page.locator("#threshold-value").text_content() == f"{threshold:.2f}"
+        expected = f"Prediction = {digit}" if confidence >= threshold else "Please draw again"
+        assert main.text_content() == expected, (threshold, confidence)
+    assert 0.5 <= confidence < 0.95, f"the model is too sure or unsure of an x: {confidence}"
 
     page.set_viewport_size(PHONE)
     page.reload()
