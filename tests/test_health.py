@@ -22,6 +22,9 @@ def test_it_answers_503_naming_the_workers_when_none_answers(client, monkeypatch
 
 @pytest.mark.django_db
 def test_it_reports_a_missing_model(client, monkeypatch):
+    from inference.models import ModelVersion
+
+    ModelVersion.objects.update(is_active=False)
     monkeypatch.setitem(health.CHECKS, "broker", lambda: (True, {}))
     monkeypatch.setitem(health.CHECKS, "workers", lambda: (True, {"count": 1}))
 

