@@ -215,6 +215,10 @@ PREDICT_TIMEOUT = env.float("GUESSGAME_PREDICT_TIMEOUT", default=5.0)
 # Dynamic batching: drawings arriving within this many milliseconds share one task.
 BATCH_WINDOW_MS = env.float("GUESSGAME_BATCH_WINDOW_MS", default=2.0)
 BATCH_MAX_SIZE = env.int("GUESSGAME_BATCH_MAX", default=64)
+# Batches in flight per web process (bench/bench_api.py measured 2 best on 2 cores).
+BATCH_DISPATCHERS = env.int("GUESSGAME_BATCH_DISPATCHERS", default=2)
+# "off" sends one Celery task per drawing (the benchmark's baseline).
+BATCHING = env.bool("GUESSGAME_BATCHING", default=True)
 SIGNUP_RATE = env.str("GUESSGAME_SIGNUP_RATE", default="10/h")
 
 # ---------------------------------------------------------------------------
