@@ -61,6 +61,7 @@ def shoot(page, name: str) -> Path:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     size = "phone" if page.viewport_size["width"] < 600 else "desktop"
     path = SCREENSHOTS / f"{name}-{size}.png"
+    page.wait_for_timeout(400)  # let the bar chart's 0.2 s transition finish
     page.screenshot(path=str(path), full_page=True)
     return path
 
