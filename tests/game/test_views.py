@@ -374,3 +374,19 @@ def test_repeated_failed_logins_lock_out_with_a_friendly_page(client, player):
     response = client.post(reverse("login"), {"username": "ada", "password": PASSWORD})
     assert response.status_code == 429
     assert "Too many failed log-ins" in response.content.decode()
+
+
+def test_a_round_whose_clock_ran_out_moves_the_game_on(logged_in, player):
+    from datetime import timedelta
+
+    from guessgame.game import constants
+
+    game = start_playing(logged_in, player)
+    logged_in.get(reverse("play", args=[game.pk]))
+    first = game.rounds.get(number=1)
+    first.started_at -= constants.ROUND_DURATION + constants.SUBMIT_GRACE + timedelta(seconds=1)
+    first.save()
+    html = logged_in.get(reverse("play", args=[game.pk])).content.decode()
+    assert "Round <strong>2</strong> of 10" in html
+    outcome = logged_in.get(reverse("round_result_json", args=[first.pk])).json()
+    assert outcome["status"] == "timeout" and outcome["points"] == 0 and outcome["scored"]
