@@ -57,7 +57,10 @@ format: install
 	$(VENV)/bin/ruff check --fix .
 
 bench: install
-	$(PY) bench/run_all.py
+	$(PY) -m pip install --quiet -r bench/requirements.txt
+	$(PY) bench/bench_inference.py
+	$(PY) bench/bench_api.py
+	$(PY) bench/bench_load.py
 
 train: install
 	$(PY) -m training.train --model default --out inference/shipped/default-v1
