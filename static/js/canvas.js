@@ -48,6 +48,9 @@ export class DrawingPad {
     this.t0 = null;
     this.active = null; // the gesture in progress
     this.enabled = true;
+    // Counts edits; the live guesser marks which edit its shown guess answers, so a
+    // page (and a test) can tell a guess of the current drawing from a stale one.
+    this.version = 0;
 
     const c = this.canvas;
     c.addEventListener("pointerdown", (e) => this.down(e));
@@ -112,6 +115,8 @@ export class DrawingPad {
   }
 
   changed(final) {
+    this.version += 1;
+    this.root.dataset.version = String(this.version);
     this.redraw();
     this.updateButtons();
     this.onChange(this);
@@ -337,10 +342,12 @@ export function liveGuesser(url, pad, { onResult, onError, onBlank }) {
     }
     if (pad.isEmpty()) {
       onBlank();
+      pad.root.dataset.guessedVersion = String(pad.version);
       return;
     }
     inFlight = true;
     dirty = false;
+    const version = pad.version;
     try {
       const body = new FormData();
       body.append("image", await pad.toBlob(), "drawing.png");
@@ -365,6 +372,7 @@ export function liveGuesser(url, pad, { onResult, onError, onBlank }) {
       onError("No connection to the server.", 0);
     } finally {
       inFlight = false;
+      pad.root.dataset.guessedVersion = String(version);
       if (dirty) send();
     }
   }

@@ -81,3 +81,18 @@ def draw_digit(page, digit: int, lines=None) -> None:
         for x, y in points[1:]:
             page.mouse.move(box["x"] + x * scale, box["y"] + y * scale)
         page.mouse.up()
+
+
+def wait_for_live_guess(page) -> None:
+    """Wait until the shown live guess answers the drawing as it is now, not an earlier one.
+
+    The pad counts its edits (data-version); the live guesser marks the edit its last
+    answer was for (data-guessed-version).
+    """
+    page.wait_for_function(
+        """() => {
+            const pad = document.querySelector("[data-canvas]");
+            return pad.dataset.version && pad.dataset.version === pad.dataset.guessedVersion;
+        }"""
+    )
+

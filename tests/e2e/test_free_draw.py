@@ -6,7 +6,7 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from inference.preprocess import preprocess_png
-from tests.e2e.conftest import PHONE, draw_digit, shoot
+from tests.e2e.conftest import PHONE, draw_digit, shoot, wait_for_live_guess
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -43,7 +43,7 @@ def test_free_draw_guesses_respects_the_threshold_and_downloads_the_png(
     expect(main).to_have_text("Draw something first")
 
     draw_digit(page, 0, lines=UNSURE_SHAPE)
-    page.wait_for_load_state("networkidle")  # the last live guess is in
+    wait_for_live_guess(page)
     state = page.locator("#free-draw")
     expect(state).to_have_attribute("data-state", re.compile("guess|unsure"))
     confidence = float(state.get_attribute("data-confidence"))
