@@ -146,12 +146,21 @@ def _celery_url(redis_url: str) -> str:
     return redis_url
 
 
+# The cache only counts rate limits. A Redis outage must not turn every guess and
+# sign-up into a 500: django-redis answers "miss" when Redis is unreachable, the rate
+# limiter then lets the request through, and the prediction path answers its own clear
+# 503. Not logged per request (a traceback each): /healthz and Celery report the outage.
 CACHES = {
     "default": {
-        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "BACKEND": "django_redis.cache.RedisCache",
         "LOCATION": REDIS_URL,
         "KEY_PREFIX": "guessgame",
         "TIMEOUT": 300,
+        "OPTIONS": {
+            "IGNORE_EXCEPTIONS": True,
+            "SOCKET_CONNECT_TIMEOUT": 0.5,  # seconds
+            "SOCKET_TIMEOUT": 0.5,
+        },
     }
 }
 
@@ -247,6 +256,8 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 
 RATELIMIT_ENABLE = True
+# With the cache (Redis) down, let requests through rather than refuse everyone.
+RATELIMIT_FAIL_OPEN = True
 RATELIMIT_VIEW = "guessgame.game.views.rate_limited"
 
 # Everything is served by the app itself: no CDN, no inline script.

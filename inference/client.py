@@ -8,6 +8,7 @@ picture then goes to a Celery worker, batched with the drawings that arrive toge
 
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -15,6 +16,8 @@ from concurrent.futures import TimeoutError as FutureTimeout
 from celery.exceptions import TimeoutError as CeleryTimeout
 from django.conf import settings
 from kombu.exceptions import OperationalError as BrokerError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from inference.batching import Batcher
 from inference.prediction import Prediction
@@ -22,6 +25,8 @@ from inference.preprocess import DrawingError, preprocess_png
 from inference.tasks import encode_pixels, predict_pixels
 
 __all__ = ["DrawingError", "PredictionFailed", "WorkerUnavailable", "predict_png"]
+
+log = logging.getLogger(__name__)
 
 GRACE_SECONDS = 0.5
 """Extra wait for a request beyond the dispatcher's own timeout, which answers first."""
@@ -61,19 +66,27 @@ def send_to_worker(batch: list[str], *, timeout: float) -> dict:
         options["queue"] = queue
     try:
         result = predict_pixels.apply_async(args=[batch], **options)
-    except BrokerError as exc:
+    except Exception as exc:
+        # Whatever the sending side raises (kombu's OperationalError, redis-py's
+        # ConnectionError, the result backend's "retry limit exceeded" RuntimeError when
+        # it cannot subscribe), the queue is out of reach: a 503, never a 500.
         raise WorkerUnavailable("The prediction queue cannot be reached.") from exc
     try:
         return result.get(timeout=timeout)
     except CeleryTimeout as exc:
         raise WorkerUnavailable(f"No prediction worker answered within {timeout:g} s.") from exc
-    except BrokerError as exc:
+    except (BrokerError, RedisConnectionError, RedisTimeoutError) as exc:
         raise WorkerUnavailable("The prediction queue cannot be reached.") from exc
     except Exception as exc:  # the task's own error, re-raised by Celery
         raise PredictionFailed(f"The prediction failed: {exc}") from exc
     finally:
         # Results are read once; without this each would sit in Redis for an hour.
-        result.forget()
+        # With Redis gone it cannot be forgotten (it expires by itself): keep the
+        # answer or the error above rather than raise this one.
+        try:
+            result.forget()
+        except Exception as exc:
+            log.warning("event=result_forget_failed error=%r", exc)
 
 
 _batcher: Batcher | None = None
@@ -139,4 +152,8 @@ def predict_png(data: bytes, *, timeout: float | None = None) -> Prediction:
         probabilities, version = future.result(timeout=timeout + GRACE_SECONDS)
     except FutureTimeout as exc:
         raise WorkerUnavailable(f"No prediction worker answered within {timeout:g} s.") from exc
+    except (WorkerUnavailable, PredictionFailed):
+        raise
+    except Exception as exc:  # e.g. a batch answered with the wrong number of rows
+        raise PredictionFailed(f"The prediction failed: {exc}") from exc
     return Prediction.from_probabilities(probabilities, model_version=version)

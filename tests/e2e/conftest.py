@@ -95,4 +95,3 @@ def wait_for_live_guess(page) -> None:
             return pad.dataset.version && pad.dataset.version === pad.dataset.guessedVersion;
         }"""
     )
-

@@ -10,6 +10,7 @@ from types import SimpleNamespace
 import numpy as np
 import pytest
 from celery.exceptions import TimeoutError as CeleryTimeout
+from redis.exceptions import ConnectionError as RedisConnectionError
 
 from inference import client
 from inference.batching import Batcher
@@ -133,6 +134,34 @@ def test_a_task_error_becomes_prediction_failed(monkeypatch):
     )
     monkeypatch.setattr(client.predict_pixels, "apply_async", lambda args, **options: result)
     with pytest.raises(PredictionFailed, match="No model version is active"):
+        client.send_to_worker(["x"], timeout=1)
+
+
+def test_a_result_store_that_cannot_subscribe_makes_the_queue_unavailable(monkeypatch):
+    def apply_async(args, **options):  # what Celery raises with Redis gone mid-send
+        raise RuntimeError("Retry limit exceeded while trying to reconnect")
+
+    monkeypatch.setattr(client.predict_pixels, "apply_async", apply_async)
+    with pytest.raises(WorkerUnavailable, match="cannot be reached"):
+        client.send_to_worker(["x"], timeout=1)
+
+
+def test_a_result_that_cannot_be_forgotten_keeps_the_answer(monkeypatch):
+    def forget():
+        raise RedisConnectionError("Connection refused")
+
+    result = SimpleNamespace(get=lambda timeout: {"ok": 1}, forget=forget)
+    monkeypatch.setattr(client.predict_pixels, "apply_async", lambda args, **options: result)
+    assert client.send_to_worker(["x"], timeout=1) == {"ok": 1}
+
+
+def test_redis_lost_while_waiting_makes_the_queue_unavailable(monkeypatch):
+    def get(timeout):
+        raise RedisConnectionError("Connection refused")
+
+    result = SimpleNamespace(get=get, forget=lambda: None)
+    monkeypatch.setattr(client.predict_pixels, "apply_async", lambda args, **options: result)
+    with pytest.raises(WorkerUnavailable, match="cannot be reached"):
         client.send_to_worker(["x"], timeout=1)
 
 

@@ -113,3 +113,42 @@ def test_rounds_submitted_while_redis_is_down_are_saved_and_predicted_when_it_re
     wait_until_all_predicted(ids)
 
     assert_each_predicted_once_and_scored(private_stack, games, ids)
+
+
+def test_with_redis_down_guesses_and_the_api_answer_a_clear_503_and_pages_still_load(
+    private_stack,
+):
+    """The rate limiter's cache and the prediction queue are both Redis: neither may
+    turn an outage into a 500."""
+    games = started_games(1)
+    session = private_stack.session_for(games[0].player)
+    png = render_strokes(digit_strokes(7))
+    private_stack.stop_redis()
+
+    api = session.post(
+        f"{private_stack.base_url}/api/v1/predict",
+        data=png, headers={"Content-Type": "image/png"}, timeout=30,
+    )  # fmt: skip
+    guess = session.post(
+        f"{private_stack.base_url}/guess",
+        files={"image": ("drawing.png", png, "image/png")}, timeout=30,
+    )  # fmt: skip
+    page = session.get(f"{private_stack.base_url}/play/{games[0].pk}", timeout=30)
+    health = session.get(f"{private_stack.base_url}/healthz", timeout=30)
+
+    assert api.status_code == 503 and "worker" in api.json()["error"]
+    assert guess.status_code == 503 and "busy" in guess.json()["error"]
+    assert page.status_code == 200
+    assert health.status_code == 503 and "broker" in health.json()["down"]
+
+    private_stack.start_redis()
+    deadline = time.monotonic() + 30
+    while True:  # the web and the worker find the new Redis by themselves
+        api = session.post(
+            f"{private_stack.base_url}/api/v1/predict",
+            data=png, headers={"Content-Type": "image/png"}, timeout=30,
+        )  # fmt: skip
+        if api.status_code == 200 or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert api.status_code == 200 and api.json()["digit"] == 7
