@@ -58,6 +58,7 @@ format: install
 
 bench: install
 	$(PY) -m pip install --quiet -r bench/requirements.txt
+	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(PY) bench/bench_inference.py
 	$(PY) bench/bench_api.py
 	$(PY) bench/bench_load.py

@@ -81,3 +81,23 @@ def test_database_and_redis_urls_are_read_from_the_environment(tmp_path):
         "django.db.backends.postgresql game",
         "False redis://cache.example:6379/2",
     ]
+
+
+def test_the_api_rate_limit_comes_from_guessgame_api_rate(tmp_path):
+    client_ip = f"10.{secrets.randbelow(250)}.{secrets.randbelow(250)}.{secrets.randbelow(250)}"
+    script = (
+        "from django.conf import settings; from django.test import Client; "
+        f"c = Client(REMOTE_ADDR='{client_ip}', HTTP_HOST='localhost'); "
+        "codes = [c.post('/api/v1/predict', b'x', content_type='image/png').status_code "
+        "for _ in range(3)]; print(settings.API_RATE, codes)"
+    )
+    limited = manage(
+        "shell", "-c", script, GUESSGAME_API_RATE="2/m", GUESSGAME_VAR_DIR=str(tmp_path)
+    )
+    unlimited = manage(
+        "shell", "-c", script, GUESSGAME_API_RATE="off", GUESSGAME_VAR_DIR=str(tmp_path)
+    )
+
+    # Not a PNG: 400 while within the limit, 429 once over it; never 429 with "off".
+    assert limited.stdout.strip().splitlines()[-1] == "2/m [400, 400, 429]", limited.stderr
+    assert unlimited.stdout.strip().splitlines()[-1] == "off [400, 400, 400]", unlimited.stderr

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import shutil
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -11,6 +13,7 @@ from inference import runtime
 from inference.models import ModelVersion
 from inference.registry import register_model_dir
 from inference.runtime import LiteRTModel, NoActiveModel, load_model, predict_with_active
+from tests.conftest import ROOT, subprocess_env
 
 
 def drawings(count: int, seed: int = 0) -> np.ndarray:
@@ -87,3 +90,30 @@ def test_with_no_active_version_it_says_so():
     ModelVersion.objects.update(is_active=False)
     with pytest.raises(NoActiveModel, match="No model version is active"):
         predict_with_active(drawings(1))
+
+
+def test_the_web_and_worker_code_paths_never_import_tensorflow():
+    """TensorFlow (3-4 s to import, ~540 MB) stays in training processes: a fresh process
+    loads the web app, the Celery app and its tasks, preprocesses a drawing and predicts
+    it with the shipped model, and TensorFlow is still not imported."""
+    script = """
+import sys, django
+django.setup()
+import guessgame.wsgi, guessgame.celery, guessgame.game.tasks, guessgame.game.views
+import inference.tasks, inference.views, inference.client
+from pathlib import Path
+from inference.canvas import render_strokes
+from inference.preprocess import preprocess_png
+from inference.runtime import LiteRTModel
+drawing = preprocess_png(render_strokes([[[112, 40], [112, 190]]]))
+model = LiteRTModel(Path("inference/shipped/default-v1/model.tflite"))
+probabilities = model.predict(drawing.pixels[None])
+assert probabilities.shape == (1, 10), probabilities.shape
+print(sorted(name for name in sys.modules if name.split(".")[0] in {"tensorflow", "keras"}))
+"""
+    done = subprocess.run(
+        [sys.executable, "-c", script], cwd=ROOT, env=subprocess_env(),
+        capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"
