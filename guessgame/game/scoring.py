@@ -6,6 +6,7 @@ the server computes. All inputs come from the server (its prediction, its clock)
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from guessgame.game import constants
@@ -76,3 +77,48 @@ def score_round(
         speed=round(SPEED_POINTS * quickness),
         streak=STREAK_POINTS * min(max(0, int(streak)), STREAK_CAP),
     )
+
+
+@dataclass(frozen=True)
+class RoundPlay:
+    """What the server knows of a predicted round: its target, the guess, the clock."""
+
+    target: int
+    predicted: int | None
+    confidence: float | None
+    seconds: float
+    late: bool = False
+
+
+def score_game(
+    plays: Sequence[RoundPlay | None],
+    *,
+    streak: int = 0,
+    threshold: float = constants.SCORE_THRESHOLD,
+    round_seconds: float = constants.ROUND_SECONDS,
+) -> list[RoundScore]:
+    """Score rounds in play order, each with the streak of the rounds just before it.
+
+    ``plays`` are consecutive rounds of one game; None is a round with no prediction
+    (timed out, unreadable, or still waiting for the model): it scores nothing and
+    breaks the streak. ``streak`` is how many rounds in a row just before the first one
+    scored.
+    """
+    scores = []
+    for play in plays:
+        if play is None:
+            result = RoundScore(recognised=False)
+        else:
+            result = score_round(
+                target=play.target,
+                predicted=play.predicted,
+                confidence=play.confidence,
+                seconds=play.seconds,
+                streak=streak,
+                late=play.late,
+                threshold=threshold,
+                round_seconds=round_seconds,
+            )
+        streak = streak + 1 if result.recognised else 0
+        scores.append(result)
+    return scores

@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from guessgame.game import constants
 from guessgame.game.models import Drawing, Game, Round
-from guessgame.game.scoring import score_round
+from guessgame.game.scoring import RoundPlay, RoundScore, score_game
 from inference.preprocess import preprocess_png
 
 log = logging.getLogger(__name__)
@@ -256,7 +256,7 @@ def queue_prediction(drawing_id: int) -> bool:
 
 
 def streak_before(*, round: Round) -> int:
-    """How many rounds in a row just before this one scored points."""
+    """How many rounds in a row just before this one scored points (as stored)."""
     streak = 0
     earlier = Round.objects.filter(game_id=round.game_id, number__lt=round.number).order_by(
         "-number"
@@ -274,6 +274,62 @@ def seconds_taken(round: Round) -> float:
     return max(0.0, (round.submitted_at - round.started_at).total_seconds())
 
 
+def _play(round: Round, drawing: Drawing | None) -> RoundPlay | None:
+    if drawing is None or drawing.prediction_status != Drawing.Prediction.DONE:
+        return None
+    return RoundPlay(
+        target=round.target,
+        predicted=drawing.predicted_digit,
+        confidence=drawing.confidence,
+        seconds=seconds_taken(round),
+        late=drawing.late,
+    )
+
+
+def _rounds_with_drawings(game_id: int) -> list[tuple[Round, Drawing | None]]:
+    """The game's rounds in play order, each with its drawing (its prediction, no image)."""
+    rounds = list(Round.objects.filter(game_id=game_id).order_by("number"))
+    drawings = {
+        d.round_id: d
+        for d in Drawing.objects.filter(round__game_id=game_id).only(
+            "round_id", "prediction_status", "predicted_digit", "confidence", "late"
+        )
+    }
+    return [(round, drawings.get(round.pk)) for round in rounds]
+
+
+def game_round_scores(*, game: Game) -> dict[int, RoundScore]:
+    """Each round's points and their parts (by round id), from the stored predictions.
+
+    The computation that wrote the rounds' points, so a result page can show where the
+    stored points came from. After a staff re-prediction (which keeps the points) the
+    two may differ; the page then shows the stored total alone.
+    """
+    rows = _rounds_with_drawings(game.pk)
+    scores = score_game([_play(round, drawing) for round, drawing in rows])
+    return {round.pk: result for (round, _), result in zip(rows, scores, strict=True)}
+
+
+def _score_from(round: Round, *, game: Game, now: datetime) -> None:
+    """Score the round and every later round of its game already predicted, in play order.
+
+    A round predicted while an earlier one was still waiting for the model (the worker
+    was busy and the player moved on) counted that round as a broken streak; when the
+    earlier prediction arrives, the later rounds are scored again, so every streak runs
+    over the rounds in order whatever order the predictions came in. Earlier rounds
+    keep their points. Call with the game row locked: one game is scored at a time.
+    """
+    rows = [(r, d) for r, d in _rounds_with_drawings(game.pk) if r.number >= round.number]
+    scores = score_game([_play(r, d) for r, d in rows], streak=streak_before(round=round))
+    for (later, drawing), result in zip(rows, scores, strict=True):
+        if drawing is None or drawing.prediction_status != Drawing.Prediction.DONE:
+            continue  # not played, timed out, unreadable or still waiting: left as it is
+        if not later.scored or later.points != result.total:
+            later.scored, later.points = True, result.total
+            later.save(update_fields=["scored", "points"])
+    _update_game_total(game, now=now)
+
+
 def record_prediction(
     *,
     drawing: Drawing,
@@ -281,7 +337,7 @@ def record_prediction(
     model_version: str | None,
     now: datetime | None = None,
 ) -> bool:
-    """Write the model's answer on the drawing and score its round, once.
+    """Write the model's answer on the drawing, once, and score its round and later ones.
 
     Idempotent: a drawing already predicted is left as it is (a re-queued task or two
     workers racing). Returns True when this call recorded the prediction.
@@ -296,7 +352,8 @@ def record_prediction(
     version = ModelVersion.objects.filter(name=model_version).first() if model_version else None
     game_id = Round.objects.filter(pk=drawing.round_id).values_list("game_id", flat=True).first()
     with transaction.atomic():
-        # Lock order everywhere: game, round, drawing.
+        # Lock order everywhere: game, round, drawing. The game's lock also means its
+        # rounds are scored by one prediction at a time.
         game = _lock(Game, game_id) if game_id is not None else None
         locked = _lock(Drawing, drawing.pk)
         if locked.prediction_status == Drawing.Prediction.DONE:
@@ -317,21 +374,10 @@ def record_prediction(
                 "predicted_at",
             ]
         )
+        # A re-prediction (staff asked the model again) leaves the points as they are.
         round = locked.round
-        if round is not None and not round.scored:
-            result = score_round(
-                target=round.target,
-                predicted=digit,
-                confidence=probs[digit],
-                seconds=seconds_taken(round),
-                streak=streak_before(round=round),
-                late=locked.late,
-            )
-            round.points = result.total
-            round.scored = True
-            round.save(update_fields=["points", "scored"])
-            if game is not None:
-                _update_game_total(game, now=now)
+        if game is not None and round is not None and not round.scored:
+            _score_from(round, game=game, now=now)
     log.info(
         "event=prediction_recorded drawing=%s digit=%s confidence=%.3f",
         drawing.pk,

@@ -68,6 +68,36 @@ def test_a_streak_adds_points_up_to_its_cap():
     assert score(streak=50).streak == scoring.STREAK_POINTS * scoring.STREAK_CAP
 
 
+def play(target: int = 7, predicted: int = 7, confidence: float = 0.9) -> scoring.RoundPlay:
+    return scoring.RoundPlay(target=target, predicted=predicted, confidence=confidence, seconds=5)
+
+
+def test_a_game_counts_each_streak_over_the_rounds_before_in_order():
+    plays = [play(), play(), None, play(), play(predicted=1), play(), play()]
+    streaks = [result.streak // scoring.STREAK_POINTS for result in scoring.score_game(plays)]
+    assert streaks == [0, 1, 0, 0, 0, 0, 1]
+
+
+def test_a_game_streak_stops_growing_at_its_cap():
+    results = scoring.score_game([play()] * 7)
+    assert [r.streak for r in results][-3:] == [scoring.STREAK_POINTS * scoring.STREAK_CAP] * 3
+
+
+def test_a_late_or_unsure_round_breaks_the_streak():
+    late = scoring.RoundPlay(target=7, predicted=7, confidence=0.99, seconds=25, late=True)
+    results = scoring.score_game([play(), late, play(), play(confidence=0.3), play()])
+    assert [r.streak for r in results] == [0, 0, 0, 0, 0]
+
+
+def test_a_game_scored_from_a_later_round_carries_the_streak_before_it():
+    results = scoring.score_game([play(), None, play()], streak=2)
+    assert [r.streak // scoring.STREAK_POINTS for r in results] == [2, 0, 0]
+
+
+def test_a_round_of_a_game_scores_what_score_round_gives_it():
+    assert scoring.score_game([play(), play()])[1] == score(streak=1)
+
+
 def test_the_documented_example_adds_up():
     result = score_round(target=7, predicted=7, confidence=0.9, seconds=6, streak=2)
     assert result.total == result.base + result.confidence + result.speed + result.streak

@@ -9,7 +9,7 @@ from django.db import connection, connections
 from django.utils import timezone
 from PIL import Image
 
-from guessgame.game import constants, services
+from guessgame.game import constants, scoring, services
 from guessgame.game.models import Drawing, Game, Round
 from inference.preprocess import DrawingError
 from tests.game.conftest import (
@@ -214,6 +214,89 @@ def test_a_streak_earns_a_bonus(game, player, queued):
     first = play_round(game, player, correct=True, confidence=0.9, seconds=5)
     second = play_round(game, player, correct=True, confidence=0.9, seconds=5)
     assert second.points - first.points == pytest.approx(25, abs=5)
+
+
+def submit_while_the_model_is_busy(game, player, *, seconds: float = 5):
+    """Start and submit the current round; its prediction has not arrived."""
+    round = services.game_current_round(game=game)
+    services.round_start(round=round, now=timezone.now() - timedelta(seconds=seconds))
+    round.refresh_from_db()
+    return round, submit(round, player)
+
+
+def predict(drawing, confidence: float = 0.9) -> None:
+    services.record_prediction(
+        drawing=drawing,
+        probabilities=probabilities_for(drawing.label, confidence),
+        model_version=None,
+    )
+
+
+def test_a_round_predicted_before_the_round_before_it_gets_its_streak_when_that_arrives(
+    game, player, queued
+):
+    first, first_drawing = submit_while_the_model_is_busy(game, player)
+    second, second_drawing = submit_while_the_model_is_busy(game, player)
+
+    predict(second_drawing)
+    second.refresh_from_db()
+    assert second.scored and services.game_round_scores(game=game)[second.pk].streak == 0
+    predict(first_drawing)
+
+    first.refresh_from_db()
+    second.refresh_from_db()
+    game.refresh_from_db()
+    scores = services.game_round_scores(game=game)
+    assert scores[first.pk].streak == 0 and scores[second.pk].streak == scoring.STREAK_POINTS
+    assert first.points == scores[first.pk].total > 0
+    assert second.points == scores[second.pk].total
+    assert game.score == first.points + second.points
+
+
+def test_streaks_run_over_the_rounds_in_order_whatever_order_predictions_arrive(
+    game, player, queued
+):
+    played = [submit_while_the_model_is_busy(game, player) for _ in range(3)]
+    for _, drawing in reversed(played):
+        predict(drawing)
+
+    scores = services.game_round_scores(game=game)
+    streaks = [scores[round.pk].streak for round, _ in played]
+    assert streaks == [0, scoring.STREAK_POINTS, 2 * scoring.STREAK_POINTS]
+    game.refresh_from_db()
+    stored = [Round.objects.get(pk=round.pk).points for round, _ in played]
+    assert stored == [scores[round.pk].total for round, _ in played]
+    assert game.score == sum(stored)
+
+
+def test_an_unreadable_earlier_drawing_leaves_a_later_round_without_a_streak(game, player, queued):
+    first, first_drawing = submit_while_the_model_is_busy(game, player)
+    second, second_drawing = submit_while_the_model_is_busy(game, player)
+    predict(second_drawing)
+    services.record_prediction_failure(drawing=first_drawing)
+
+    scores = services.game_round_scores(game=game)
+    assert scores[second.pk].streak == 0
+    game.refresh_from_db()
+    assert game.score == Round.objects.get(pk=second.pk).points > 0
+
+
+def test_a_new_guess_asked_for_by_staff_keeps_the_points_already_scored(game, player, queued):
+    first = play_round(game, player, correct=True)
+    second = play_round(game, player, correct=True)
+    game.refresh_from_db()
+    score = game.score
+    drawing = Drawing.objects.get(round=first)
+    Drawing.objects.filter(pk=drawing.pk).update(prediction_status=Drawing.Prediction.PENDING)
+
+    predict(drawing, confidence=0.1)
+
+    game.refresh_from_db()
+    assert game.score == score
+    assert [Round.objects.get(pk=r.pk).points for r in (first, second)] == [
+        first.points,
+        second.points,
+    ]
 
 
 def test_the_game_finishes_when_all_ten_rounds_are_scored(player):
