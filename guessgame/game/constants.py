@@ -16,6 +16,8 @@ THRESHOLD_MIN = 0.5
 THRESHOLD_MAX = 0.95
 THRESHOLD_STEP = 0.05
 THRESHOLD_DEFAULT = 0.6
+# A result still waiting for the model after this many seconds: the page says it is busy.
+MODEL_BUSY_SECONDS = 5
 # How often the page asks for a live guess while the player draws, in milliseconds.
 LIVE_GUESS_DEBOUNCE_MS = 150
 
@@ -32,4 +34,5 @@ __all__ = [
     "THRESHOLD_STEP",
     "THRESHOLD_DEFAULT",
     "LIVE_GUESS_DEBOUNCE_MS",
+    "MODEL_BUSY_SECONDS",
 ]

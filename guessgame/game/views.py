@@ -18,6 +18,7 @@ from django.http import (
 )
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django_ratelimit.decorators import ratelimit
@@ -236,10 +237,18 @@ def round_submit(request: HttpRequest, round_id: int) -> JsonResponse:
 
 
 def _round_outcome(round: Round) -> dict:
-    """What the result page shows and result.js polls for."""
+    """What the result page shows and result.js polls for.
+
+    While the drawing waits for the model, ``model_busy`` turns true after
+    MODEL_BUSY_SECONDS: no worker answered yet, and the page says so plainly. Once
+    predicted, ``earlier_pending`` is true while an earlier round still waits: this
+    round's streak bonus is counted when that one is scored, so the page keeps asking.
+    """
     drawing = Drawing.objects.filter(round=round).first()
     game = round.game
     is_last = game.is_finished or not game.rounds.filter(number__gt=round.number).exists()
+    waited = (timezone.now() - drawing.created_at).total_seconds() if drawing else 0.0
+    pending = drawing is not None and drawing.prediction_status == Drawing.Prediction.PENDING
     outcome = {
         "round": round.number,
         "target": round.target,
@@ -250,6 +259,8 @@ def _round_outcome(round: Round) -> dict:
         "next_url": reverse("game_summary" if is_last else "play", args=[game.pk]),
         "is_last": is_last,
         "status": "timeout" if drawing is None else drawing.prediction_status,
+        "model_busy": pending and waited >= constants.MODEL_BUSY_SECONDS,
+        "earlier_pending": False,
         "late": bool(drawing and drawing.late),
         "image_url": reverse("drawing_png", args=[drawing.pk]) if drawing else None,
         "digit": None,
@@ -259,19 +270,15 @@ def _round_outcome(round: Round) -> dict:
         "breakdown": None,
     }
     if drawing is not None and drawing.prediction_status == Drawing.Prediction.DONE:
-        result = scoring.score_round(
-            target=round.target,
-            predicted=drawing.predicted_digit,
-            confidence=drawing.confidence,
-            seconds=services.seconds_taken(round),
-            streak=services.streak_before(round=round),
-            late=drawing.late,
-        )
+        result = services.game_round_scores(game=game)[round.pk]
         outcome.update(
             digit=drawing.predicted_digit,
             confidence=drawing.confidence,
             probabilities=drawing.probabilities,
             recognised=round.points > 0,
+            earlier_pending=Drawing.objects.pending_prediction()
+            .filter(round__game=game, round__number__lt=round.number)
+            .exists(),
         )
         if result.total == round.points and result.recognised:
             outcome["breakdown"] = {

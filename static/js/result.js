@@ -19,8 +19,15 @@ function show(o) {
   gameScore.textContent = o.game_score;
   renderChart(chart, o.probabilities, { highlight: target });
   if (o.status === "pending") {
-    main.textContent = "The model is looking…";
-    sub.textContent = "Your drawing is saved. The result appears here as soon as the model is free.";
+    // The server says when the wait has gone on too long (no worker is answering).
+    if (o.model_busy) {
+      main.textContent = "The model is busy";
+      sub.textContent = "Your drawing is saved and will be scored as soon as the model is back. " +
+        "This page keeps checking; you can also play on and see it in the summary.";
+    } else {
+      main.textContent = "The model is looking…";
+      sub.textContent = "Your drawing is saved. The result appears here as soon as the model is free.";
+    }
     pointsValue.textContent = "…";
     return;
   }
@@ -36,6 +43,7 @@ function show(o) {
     let detail = `${percent}% sure.`;
     if (o.late) detail += " Sent after the bell: no points.";
     else if (!o.recognised && o.digit === o.target) detail += " Not sure enough for points.";
+    else if (o.recognised && o.earlier_pending) detail += " Any streak bonus is added once your earlier rounds are scored.";
     sub.textContent = detail;
   }
   pointsValue.textContent = `+${o.points}`;
@@ -45,8 +53,8 @@ function show(o) {
       const el = breakdown.querySelector(`[data-part="${part}"]`);
       if (el) el.textContent = value;
     }
-    breakdown.hidden = false;
   }
+  breakdown.hidden = !o.breakdown;
 }
 
 async function poll() {
@@ -55,7 +63,8 @@ async function poll() {
     if (response.ok) {
       const o = await response.json();
       show(o);
-      if (o.status !== "pending") return;
+      // An earlier round still waiting for the model may yet change this round's streak.
+      if (o.status !== "pending" && !o.earlier_pending) return;
     }
   } catch {
     // offline for a moment: keep asking

@@ -1,4 +1,5 @@
 import json
+from datetime import timedelta
 from unittest import mock
 
 import pytest
@@ -6,13 +7,20 @@ from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client, override_settings
 from django.urls import reverse
+from django.utils import timezone
 
-from guessgame.game import services
+from guessgame.game import constants, scoring, services
 from guessgame.game.models import Drawing, Game
 from inference.client import WorkerUnavailable
 from inference.prediction import Prediction
 from inference.preprocess import DrawingError
-from tests.game.conftest import PASSWORD, drawing_of, finish_game, play_round
+from tests.game.conftest import (
+    PASSWORD,
+    drawing_of,
+    finish_game,
+    play_round,
+    probabilities_for,
+)
 from tests.game.test_services import blank_png
 
 pytestmark = pytest.mark.django_db
@@ -293,6 +301,63 @@ def test_the_result_json_reports_pending_then_the_verdict(logged_in, player, que
     assert 'aria-live="polite"' in page and f"Recognised: {round.target}!" in page
 
 
+def test_the_result_says_plainly_that_the_model_is_busy_after_a_few_seconds(
+    logged_in, player, queued
+):
+    game = start_playing(logged_in, player)
+    logged_in.get(reverse("play", args=[game.pk]))
+    round = game.rounds.get(number=1)
+    post_drawing(logged_in, round)
+    url = reverse("round_result_json", args=[round.pk])
+    assert logged_in.get(url).json()["model_busy"] is False
+
+    busy_since = timezone.now() - timedelta(seconds=constants.MODEL_BUSY_SECONDS + 1)
+    Drawing.objects.filter(round=round).update(created_at=busy_since)
+    outcome = logged_in.get(url).json()
+    page = logged_in.get(reverse("round_result", args=[round.pk])).content.decode()
+
+    assert outcome["status"] == "pending" and outcome["model_busy"] is True
+    assert "The model is busy" in page
+    assert "saved and will be scored as soon as the model is back" in page
+    drawing = Drawing.objects.get(round=round)
+    services.record_prediction(
+        drawing=drawing, probabilities=probabilities_for(round.target, 0.9), model_version=None
+    )
+    outcome = logged_in.get(url).json()
+    assert outcome["status"] == "done" and outcome["model_busy"] is False
+
+
+def test_a_result_shows_the_streak_it_earned_once_the_round_before_is_scored(
+    logged_in, player, queued
+):
+    game = start_playing(logged_in, player)
+    drawings = []
+    for number in (1, 2):
+        logged_in.get(reverse("play", args=[game.pk]))
+        round = game.rounds.get(number=number)
+        assert post_drawing(logged_in, round).status_code == 201
+        drawings.append(Drawing.objects.get(round=round))
+    second_url = reverse("round_result_json", args=[drawings[1].round_id])
+
+    services.record_prediction(
+        drawing=drawings[1], probabilities=probabilities_for(drawings[1].label, 0.9),
+        model_version=None,
+    )  # fmt: skip
+    early = logged_in.get(second_url).json()
+    services.record_prediction(
+        drawing=drawings[0], probabilities=probabilities_for(drawings[0].label, 0.9),
+        model_version=None,
+    )  # fmt: skip
+    final = logged_in.get(second_url).json()
+
+    assert early["earlier_pending"] is True and early["breakdown"]["streak"] == 0
+    assert final["earlier_pending"] is False
+    assert final["breakdown"]["streak"] == scoring.STREAK_POINTS
+    assert sum(final["breakdown"].values()) == final["points"]
+    first_points = logged_in.get(reverse("round_result_json", args=[drawings[0].round_id])).json()
+    assert final["game_score"] == first_points["points"] + final["points"]
+
+
 def test_a_round_can_be_flagged_for_review(logged_in, player, queued):
     game = start_playing(logged_in, player)
     logged_in.get(reverse("play", args=[game.pk]))
@@ -377,10 +442,6 @@ def test_repeated_failed_logins_lock_out_with_a_friendly_page(client, player):
 
 
 def test_a_round_whose_clock_ran_out_moves_the_game_on(logged_in, player):
-    from datetime import timedelta
-
-    from guessgame.game import constants
-
     game = start_playing(logged_in, player)
     logged_in.get(reverse("play", args=[game.pk]))
     first = game.rounds.get(number=1)
