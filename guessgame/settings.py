@@ -229,6 +229,10 @@ BATCH_DISPATCHERS = env.int("GUESSGAME_BATCH_DISPATCHERS", default=2)
 # "off" sends one Celery task per drawing (the benchmark's baseline).
 BATCHING = env.bool("GUESSGAME_BATCHING", default=True)
 SIGNUP_RATE = env.str("GUESSGAME_SIGNUP_RATE", default="10/h")
+# Log-in attempts (POSTs) per client, whatever the username: axes locks one username per
+# client, this stops one client from trying many. Enough for a class behind one address;
+# "off" disables it (a load test signing in hundreds of players from one machine).
+LOGIN_RATE = env.str("GUESSGAME_LOGIN_RATE", default="30/m")
 
 # ---------------------------------------------------------------------------
 # Auth and security

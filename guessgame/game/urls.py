@@ -22,11 +22,11 @@ urlpatterns = [
     path("drawings/<int:drawing_id>.png", views.drawing_png, name="drawing_png"),
     # Accounts
     path("accounts/signup", views.signup, name="signup"),
-    path("accounts/login", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login", views.login_view, name="login"),
     path("accounts/logout", views.logout_view, name="logout"),
     path(
         "accounts/password",
-        auth_views.PasswordChangeView.as_view(),
+        views.PasswordChangeView.as_view(),
         name="password_change",
     ),
     path(

@@ -5,9 +5,11 @@ from __future__ import annotations
 import json
 import logging
 
+from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login, logout
+from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.http import (
     Http404,
@@ -38,6 +40,10 @@ def _api_rate(group: str, request: HttpRequest) -> str | None:
 
 def _signup_rate(group: str, request: HttpRequest) -> str:
     return settings.SIGNUP_RATE
+
+
+def _login_rate(group: str, request: HttpRequest) -> str | None:
+    return None if settings.LOGIN_RATE == "off" else settings.LOGIN_RATE
 
 
 def _error(message: str, status: int) -> JsonResponse:
@@ -294,19 +300,21 @@ def _round_outcome(round: Round) -> dict:
 @require_GET
 @login_required
 def round_result(request: HttpRequest, round_id: int) -> HttpResponse:
-    round = _own_round(request, round_id)
-    outcome = _round_outcome(round)
-    drawing = Drawing.objects.filter(round=round).first()
+    return _render_result(request, _own_round(request, round_id))
+
+
+def _render_result(request: HttpRequest, round: Round, *, status: int = 200) -> HttpResponse:
     return render(
         request,
         "game/round_result.html",
         {
             "round": round,
             "game": round.game,
-            "outcome": outcome,
-            "drawing": drawing,
+            "outcome": _round_outcome(round),
+            "drawing": Drawing.objects.filter(round=round).first(),
             "flags": [c for c in Drawing.Flag.choices if c[0]],
         },
+        status=status,
     )
 
 
@@ -327,9 +335,10 @@ def round_flag(request: HttpRequest, round_id: int) -> HttpResponse:
     try:
         services.round_flag(drawing=drawing, player=request.user, flag=request.POST.get("flag", ""))
     except services.GameError as exc:
+        # The page again with the error, as for any form sent with a mistake.
         messages.error(request, str(exc))
-    else:
-        messages.success(request, "Thank you: a member of staff will look at this drawing.")
+        return _render_result(request, round, status=exc.status)
+    messages.success(request, "Thank you: a member of staff will look at this drawing.")
     return HttpResponseRedirect(reverse("round_result", args=[round.pk]) + "#flag")
 
 
@@ -376,19 +385,54 @@ def drawing_png(request: HttpRequest, drawing_id: int) -> HttpResponse:
 # ---------------------------------------------------------------------------
 
 
+def _form_status(form: forms.Form) -> int:
+    """400 for a form sent with errors (shown on the page again), 200 for a fresh one."""
+    return 400 if form.is_bound and form.errors else 200
+
+
 @ratelimit(key="ip", rate=_signup_rate, method="POST", block=False)
 def signup(request: HttpRequest) -> HttpResponse:
     if getattr(request, "limited", False):
         return rate_limited(request)
     if request.user.is_authenticated:
         return redirect("home")
-    form = SignupForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
+    form = SignupForm(request.POST if request.method == "POST" else None)
+    if form.is_bound and form.is_valid():
         user = form.save()
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, f"Welcome, {user.get_username()}! Ready for a game?")
         return redirect("home")
-    return render(request, "registration/signup.html", {"form": form})
+    return render(request, "registration/signup.html", {"form": form}, status=_form_status(form))
+
+
+class InvalidFormIs400:
+    """For Django's auth form views: a form sent with errors answers 400, errors shown."""
+
+    def form_invalid(self, form: forms.Form) -> HttpResponse:
+        return self.render_to_response(self.get_context_data(form=form), status=400)
+
+
+class LoginView(InvalidFormIs400, auth_views.LoginView):
+    pass
+
+
+class PasswordChangeView(InvalidFormIs400, auth_views.PasswordChangeView):
+    pass
+
+
+@ratelimit(key="ip", rate=_login_rate, method="POST", block=False)
+def login_view(request: HttpRequest) -> HttpResponse:
+    """Log in, at most settings.LOGIN_RATE attempts per client whatever the usernames.
+
+    django-axes locks one username for one client after repeated failures; this limit
+    stops one client from trying a password against many usernames.
+    """
+    if getattr(request, "limited", False):
+        return rate_limited(request)
+    return _login(request)
+
+
+_login = LoginView.as_view()
 
 
 @require_POST

@@ -148,7 +148,7 @@ def test_a_bad_username_gets_a_clear_error(client, username, message):
     response = client.post(
         reverse("signup"), {"username": username, "password1": PASSWORD, "password2": PASSWORD}
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert message in response.content.decode()
     assert not get_user_model().objects.exists()
 
@@ -157,7 +157,51 @@ def test_a_username_is_taken_whatever_its_case(client, player):
     response = client.post(
         reverse("signup"), {"username": "ADA", "password1": PASSWORD, "password2": PASSWORD}
     )
-    assert "taken" in response.content.decode()
+    assert response.status_code == 400 and "taken" in response.content.decode()
+
+
+def test_an_empty_sign_up_is_a_400_that_names_the_missing_fields(client):
+    response = client.post(reverse("signup"))
+    assert response.status_code == 400
+    assert "This field is required" in response.content.decode()
+    assert not get_user_model().objects.exists()
+
+
+def test_a_wrong_password_is_a_400_with_the_form_again(client, player):
+    response = client.post(reverse("login"), {"username": "ada", "password": "wrong"})
+    assert response.status_code == 400
+    assert "correct username and password" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+
+
+def test_a_refused_password_change_is_a_400_with_its_error(logged_in, player):
+    response = logged_in.post(
+        reverse("password_change"),
+        {"old_password": "wrong", "new_password1": "x", "new_password2": "y"},
+    )
+    assert response.status_code == 400
+    assert "old password was entered incorrectly" in response.content.decode()
+    player.refresh_from_db()
+    assert player.check_password(PASSWORD)
+
+
+@override_settings(LOGIN_RATE="3/m")
+def test_log_ins_are_rate_limited_per_client_whatever_the_username(client, player):
+    for name in ("amy", "ben", "cat"):  # other usernames: axes alone would never lock these out
+        client.post(reverse("login"), {"username": name, "password": "guess"})
+    response = client.post(reverse("login"), {"username": "ada", "password": PASSWORD})
+    assert response.status_code == 429
+    assert "Too many requests" in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    assert client.get(reverse("login")).status_code == 200  # only attempts are counted
+
+
+@override_settings(LOGIN_RATE="off")
+def test_the_log_in_rate_limit_can_be_turned_off(client, player):
+    for name in ("amy", "ben", "cat", "dan"):
+        client.post(reverse("login"), {"username": name, "password": "guess"})
+    response = client.post(reverse("login"), {"username": "ada", "password": PASSWORD})
+    assert response.status_code == 302
 
 
 @override_settings(SIGNUP_RATE="2/h")
@@ -368,8 +412,8 @@ def test_a_round_can_be_flagged_for_review(logged_in, player, queued):
     )
     assert response.status_code == 302
     assert Drawing.objects.get(round=round).flag == Drawing.Flag.DREW_SOMETHING_ELSE
-    bad = logged_in.post(reverse("round_flag", args=[round.pk]), {"flag": "nonsense"}, follow=True)
-    assert "Choose what is wrong" in bad.content.decode()
+    bad = logged_in.post(reverse("round_flag", args=[round.pk]), {"flag": "nonsense"})
+    assert bad.status_code == 400 and "Choose what is wrong" in bad.content.decode()
 
 
 def test_a_finished_game_goes_to_its_summary_with_total_and_rank(logged_in, player):

@@ -131,6 +131,23 @@ def test_sign_up_is_rate_limited(client, settings):
     assert get_user_model().objects.filter(username__startswith="user").count() == 2
 
 
+def test_one_client_cannot_try_many_usernames(client, player, settings):
+    settings.LOGIN_RATE = "4/m"
+    statuses = []
+    for n in range(6):  # one failure per username: the axes lock-out never triggers
+        response = client.post("/accounts/login", {"username": f"victim{n}", "password": "x"})
+        statuses.append(response.status_code)
+
+    late = client.post(
+        "/accounts/login", {"username": "alice", "password": "correct-horse-battery"}
+    )
+
+    assert statuses[:4] == [400] * 4
+    assert statuses[4:] == [429, 429]
+    assert late.status_code == 429 and b"Too many requests" in late.content
+    assert "_auth_user_id" not in client.session
+
+
 def test_usernames_are_escaped_on_the_leaderboard(client):
     evil = get_user_model().objects.create_user("x", password="pw-long-enough-1")
     # The sign-up form refuses such names; the page must be safe even so.

@@ -191,6 +191,6 @@ def test_signup_refuses_odd_usernames_with_a_form_error_never_a_500(client, user
         assert get_user_model().objects.filter(username=username).exists()
         get_user_model().objects.filter(username=username).delete()
         return
-    assert response.status_code == 200  # the form again, with its error
+    assert response.status_code == 400  # the form again, with its error
     assert b"errorlist" in response.content or b"error" in response.content
     assert not get_user_model().objects.filter(username=username).exists()
