@@ -19,24 +19,48 @@ from guessgame.review import retrain, services
 from inference.models import ModelVersion
 from tests.review.conftest import DrawingFactory, StaffFactory
 
-ACTIVE = {"mnist_test_accuracy": 0.990, "players_accuracy": 0.80}
+ACTIVE = {"mnist_test_accuracy": 0.990, "canvas_accuracy": 0.980, "players_accuracy": 0.80}
 
 
 @pytest.mark.parametrize(
     "new, activated, reason",
     [
-        ({"mnist_test_accuracy": 0.990, "players_accuracy": 0.80}, True, "not worse"),
-        ({"mnist_test_accuracy": 0.989, "players_accuracy": 0.95}, True, "within 0.2"),
-        ({"mnist_test_accuracy": 0.987, "players_accuracy": 0.95}, False, "0.30 points worse"),
-        ({"mnist_test_accuracy": 0.995, "players_accuracy": 0.79}, False, "held-out players"),
-        ({"mnist_test_accuracy": 0.995, "players_accuracy": None}, True, "not worse"),
+        ({"mnist_test_accuracy": 0.990, "canvas_accuracy": 0.980, "players_accuracy": 0.80},
+         True, "not worse"),
+        ({"mnist_test_accuracy": 0.989, "canvas_accuracy": 0.980, "players_accuracy": 0.95},
+         True, "within 0.2"),
+        ({"mnist_test_accuracy": 0.987, "canvas_accuracy": 0.990, "players_accuracy": 0.95},
+         False, "0.30 points worse on MNIST test"),
+        ({"mnist_test_accuracy": 0.995, "canvas_accuracy": 0.990, "players_accuracy": 0.79},
+         False, "held-out players"),
+        ({"mnist_test_accuracy": 0.995, "canvas_accuracy": 0.990, "players_accuracy": None},
+         True, "not worse"),
+        ({"mnist_test_accuracy": 0.990, "canvas_accuracy": 0.976, "players_accuracy": 0.80},
+         True, "0.5 on the canvas benchmark"),
     ],
-)
+)  # fmt: skip
 def test_auto_activates_only_a_model_that_is_not_worse(new, activated, reason):
     decided, why = retrain.activation_decision(rule="auto", new=new, active=ACTIVE)
 
     assert decided is activated
     assert reason in why
+
+
+def test_auto_refuses_a_model_better_on_mnist_and_players_but_worse_on_the_canvas():
+    new = {"mnist_test_accuracy": 0.995, "canvas_accuracy": 0.950, "players_accuracy": 0.95}
+
+    decided, why = retrain.activation_decision(rule="auto", new=new, active=ACTIVE)
+
+    assert decided is False
+    assert why == "not activated: 3.00 points worse on the canvas benchmark (the limit is 0.5)"
+
+
+def test_the_documented_rule_names_every_benchmark_it_checks():
+    from guessgame.review.management.commands.retrain import Command
+
+    for text in (retrain.ACTIVATION_RULE_TEXT, Command.help):
+        assert "canvas benchmark" in text and "MNIST test" in text and "players'" in text
+    assert "worse on the canvas benchmark" in retrain.ACTIVATION_RULE_TEXT
 
 
 def test_auto_activates_when_nothing_is_active_and_the_other_rules_do_as_they_say():

@@ -1,4 +1,8 @@
-"""manage.py retrain: a new model from MNIST plus the players' drawings, activated by a rule."""
+"""manage.py retrain: a new model from MNIST plus the players' drawings, activated by a rule.
+
+The rule (``retrain.activation_decision``, ``--activate auto``): not worse than the active
+model on the held-out players' drawings, MNIST test and the canvas benchmark.
+"""
 
 from __future__ import annotations
 
@@ -34,7 +38,8 @@ class Command(BaseCommand):
             "--activate",
             choices=retrain.ACTIVATE_RULES,
             default="auto",
-            help="auto (default): the rule above; always; never (record only).",
+            help="auto (default): activate only when not worse on held-out players' drawings, "
+            "MNIST test and the canvas benchmark (the rule above); always; never (record only).",
         )
         parser.add_argument(
             "--model",
