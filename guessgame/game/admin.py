@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
-from django.db.models import F, Q
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -25,6 +25,8 @@ CONFIDENCE_BANDS = {
 
 
 class MisclassifiedFilter(admin.SimpleListFilter):
+    """Right or wrong against the true digit: the reviewer's label when relabelled."""
+
     title = "model's guess"
     parameter_name = "misclassified"
 
@@ -35,9 +37,7 @@ class MisclassifiedFilter(admin.SimpleListFilter):
         if self.value() == "yes":
             return queryset.misclassified()
         if self.value() == "no":
-            return queryset.filter(
-                prediction_status=Drawing.Prediction.DONE, predicted_digit=F("label")
-            )
+            return queryset.guessed_right()
         return queryset
 
 

@@ -8,7 +8,8 @@ from __future__ import annotations
 import numpy as np
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Q
+from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from guessgame.game import constants
@@ -79,11 +80,26 @@ class Round(models.Model):
         return self.started_at is not None and at > self.deadline + constants.SUBMIT_GRACE
 
 
+def truth():
+    """The drawing's true digit in SQL: the reviewer's label when relabelled, else the round's.
+
+    The database twin of ``Drawing.effective_label``.
+    """
+    return Coalesce("reviewed_label", "label")
+
+
 class DrawingQuerySet(models.QuerySet):
+    def guessed(self):
+        """Predicted drawings the model could be right or wrong about (not blank)."""
+        return self.filter(prediction_status=Drawing.Prediction.DONE, blank=False)
+
     def misclassified(self):
-        return self.filter(prediction_status=Drawing.Prediction.DONE, blank=False).exclude(
-            predicted_digit=F("label")
-        )
+        """The guess differs from the true digit, the reviewed one when relabelled: a
+        drawing relabelled to the model's guess is no longer misclassified."""
+        return self.guessed().exclude(predicted_digit=truth())
+
+    def guessed_right(self):
+        return self.guessed().filter(predicted_digit=truth())
 
     def pending_prediction(self):
         return self.filter(prediction_status=Drawing.Prediction.PENDING)
@@ -183,10 +199,11 @@ class Drawing(models.Model):
 
     @property
     def is_misclassified(self) -> bool:
+        """The guess differs from the true digit (``effective_label``)."""
         return (
             self.prediction_status == self.Prediction.DONE
             and not self.blank
-            and self.predicted_digit != self.label
+            and self.predicted_digit != self.effective_label
         )
 
     def pixels_array(self) -> np.ndarray | None:

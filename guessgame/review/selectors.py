@@ -18,11 +18,13 @@ N_DIGITS = 10
 
 
 def review_candidates() -> QuerySet[Drawing]:
-    """Drawings worth a human look: misclassified, or flagged by their player."""
-    misclassified = Q(prediction_status=Drawing.Prediction.DONE, blank=False) & ~Q(
-        predicted_digit=F("label")
-    )
-    return Drawing.objects.filter(misclassified | ~Q(flag=Drawing.Flag.NONE))
+    """Drawings worth a human look: misclassified, or flagged by their player.
+
+    Misclassified is judged against the true digit (the reviewer's label when relabelled),
+    so a drawing relabelled to the model's guess is no longer one, and one relabelled
+    away from a right guess becomes one.
+    """
+    return Drawing.objects.misclassified() | Drawing.objects.exclude(flag=Drawing.Flag.NONE)
 
 
 def review_queue(*, limit: int | None = None) -> QuerySet[Drawing]:
@@ -47,8 +49,13 @@ class Progress:
 
 
 def review_progress() -> Progress:
-    """How many of the candidates have been reviewed ("12 of 340 reviewed")."""
-    counts = review_candidates().aggregate(
+    """How many of the drawings that needed a look have had one ("12 of 340 reviewed").
+
+    A drawing whose guess missed the round's target needed a look even after it was
+    relabelled to that guess (it is then no longer a candidate): it counts, as reviewed.
+    """
+    missed_target = Drawing.objects.guessed().exclude(predicted_digit=F("label"))
+    counts = (review_candidates() | missed_target).aggregate(
         total=Count("pk"), reviewed=Count("pk", filter=~Q(review_status=Drawing.Review.UNREVIEWED))
     )
     return Progress(reviewed=counts["reviewed"], total=counts["total"])

@@ -73,6 +73,22 @@ def test_filters_and_search_narrow_the_list(staff_client, staff, query, shown):
     assert listed == {drawings[name].pk for name in shown}
 
 
+def test_the_misclassified_filter_uses_the_reviewed_label(staff_client, staff):
+    from guessgame.review import services
+
+    relabelled_to_guess = DrawingFactory(label=3, predicted_digit=8)
+    relabelled_away = DrawingFactory(label=4, predicted_digit=4)
+    services.review_relabel(drawings=[relabelled_to_guess], label=8, reviewer=staff)
+    services.review_relabel(drawings=[relabelled_away], label=9, reviewer=staff)
+
+    def listed(value):
+        response = staff_client.get(reverse(CHANGELIST), {"misclassified": value})
+        return {d.pk for d in response.context["cl"].result_list}
+
+    assert listed("yes") == {relabelled_away.pk}
+    assert listed("no") == {relabelled_to_guess.pk}
+
+
 def test_the_model_version_and_date_filters_work(staff_client):
     version = ModelVersion.objects.create(name="v-filter", path="x")
     mine = DrawingFactory(model_version=version)

@@ -101,3 +101,31 @@ def test_dashboard_numbers_can_be_narrowed_to_one_version():
 
     assert selectors.accuracy_by_digit(version_id=v1.pk)[1]["accuracy"] == 1.0
     assert sum(map(sum, selectors.player_confusion_matrix(version_id=v1.pk))) == 1
+
+
+def test_misclassified_is_judged_against_the_reviewed_label(staff):
+    model_was_right = DrawingFactory(label=3, drawn_digit=8, predicted_digit=8)
+    services.review_relabel(drawings=[model_was_right], label=8, reviewer=staff)
+    model_now_wrong = DrawingFactory(label=4)  # guessed 4, but the player drew a 9
+    services.review_relabel(drawings=[model_now_wrong], label=9, reviewer=staff)
+    approved_wrong = DrawingFactory(label=6, wrong=True)
+    services.review_approve(drawings=[approved_wrong], reviewer=staff)
+
+    misclassified = set(Drawing.objects.misclassified())
+    right = set(Drawing.objects.guessed_right())
+
+    assert misclassified == {model_now_wrong, approved_wrong}
+    assert right == {model_was_right}
+    for drawing in Drawing.objects.all():
+        assert drawing.is_misclassified is (drawing in misclassified)
+
+
+def test_the_queue_keeps_unreviewed_candidates_and_progress_counts_relabelled_ones(staff):
+    wrong = DrawingFactory(label=3, predicted_digit=8, confidence=0.2)
+    flagged = DrawingFactory(confidence=0.99, flag=Drawing.Flag.DREW_SOMETHING_ELSE)
+    relabelled = DrawingFactory(label=5, predicted_digit=6, confidence=0.1)
+    services.review_relabel(drawings=[relabelled], label=6, reviewer=staff)
+
+    assert list(selectors.review_queue()) == [wrong, flagged]
+    progress = selectors.review_progress()
+    assert (progress.reviewed, progress.total) == (1, 3), "relabelled to the guess: reviewed"
