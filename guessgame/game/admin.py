@@ -1,7 +1,8 @@
 """Django admin for the game: drawings reviewed by staff, games and rounds read-only.
 
 Review actions go through ``guessgame.review.services`` so each one is audited (who,
-when, old and new status and label); the review fields cannot be edited by hand.
+when, old and new status and label; for a re-prediction, the guess it replaced); the
+review fields cannot be edited by hand.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from django.utils.html import format_html
 
 from guessgame.game.models import Drawing, Game, ReviewDecision, Round
 from guessgame.review import services
+from guessgame.review.models import Reprediction
 
 CONFIDENCE_BANDS = {
     "low": ("below 0.5", Q(confidence__lt=0.5)),
@@ -104,7 +106,10 @@ def reject(modeladmin, request, queryset):
 @admin.action(description="Re-predict the selected drawings with the active model")
 def repredict(modeladmin, request, queryset):
     _run(
-        modeladmin, request, "Queued for a new guess", lambda: services.repredict(drawings=queryset)
+        modeladmin,
+        request,
+        "Queued for a new guess",
+        lambda: services.repredict(drawings=queryset, by=request.user),
     )
 
 
@@ -130,6 +135,31 @@ class DecisionInline(admin.TabularInline):
     fields = ["decided_at", "reviewer", "old_status", "new_status", "old_label", "new_label"]
     readonly_fields = fields
     ordering = ["-decided_at", "-pk"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class RepredictionInline(admin.TabularInline):
+    """Who asked for a new guess, when, and the guess it replaced."""
+
+    model = Reprediction
+    extra = 0
+    can_delete = False
+    fk_name = "drawing"
+    fields = [
+        "requested_at",
+        "requested_by",
+        "old_predicted_digit",
+        "old_confidence",
+        "old_model_version",
+        "model_version",
+    ]
+    readonly_fields = fields
+    ordering = ["-requested_at", "-pk"]
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -170,7 +200,7 @@ class DrawingAdmin(admin.ModelAdmin):
     date_hierarchy = "created_at"
     list_per_page = 50
     actions = [approve, *(_relabel_action(d) for d in range(10)), reject, repredict]
-    inlines = [DecisionInline]
+    inlines = [DecisionInline, RepredictionInline]
     fields = [
         "thumbnail_large",
         "model_input_large",

@@ -1,16 +1,22 @@
-"""What the game's audit trail cannot say on its own: which decisions were undone.
+"""What the game's audit trail cannot say on its own, kept in the same spirit: never edited.
 
-``ReviewDecision`` rows are never edited, so an undo is a new, reversing decision plus
-this link between the two; the review queue's "U" finds the reviewer's last decision
-that is neither undone nor itself a reversal.
+* ``UndoneDecision``: ``ReviewDecision`` rows are never edited, so an undo is a new,
+  reversing decision plus this link between the two; the review queue's "U" finds the
+  reviewer's last decision that is neither undone nor itself a reversal.
+* ``Reprediction``: a staff request for a new guess by the active model, with the guess
+  it threw away (status and label do not change, so it is not a ``ReviewDecision``).
+* ``ModelActivation``: every change of the active model (activate, roll back, or a
+  retrain activating its version by the rule): who, when, from which version to which.
 """
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from guessgame.game.models import ReviewDecision
+from guessgame.game.models import Drawing, ReviewDecision
+from inference.models import ModelVersion
 
 
 class UndoneDecision(models.Model):
@@ -34,3 +40,77 @@ class UndoneDecision(models.Model):
 
     def __str__(self) -> str:
         return f"Decision {self.decision_id} undone by decision {self.reversal_id}"
+
+
+class Reprediction(models.Model):
+    """Staff asked the active model for a new guess: who, when, and the guess it replaced."""
+
+    drawing = models.ForeignKey(Drawing, on_delete=models.CASCADE, related_name="repredictions")
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    requested_at = models.DateTimeField(default=timezone.now)
+    old_predicted_digit = models.PositiveSmallIntegerField(null=True, blank=True)
+    old_confidence = models.FloatField(null=True, blank=True, help_text="0-1.")
+    old_model_version = models.ForeignKey(
+        ModelVersion,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="The model that made the replaced guess.",
+    )
+    model_version = models.ForeignKey(
+        ModelVersion,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        help_text="The active model when the new guess was asked for.",
+    )
+
+    class Meta:
+        ordering = ["-requested_at", "-pk"]
+        verbose_name = "re-prediction"
+
+    def __str__(self) -> str:
+        return f"{self.requested_by} re-predicted drawing {self.drawing_id}"
+
+
+class ModelActivation(models.Model):
+    """One change of the active model version, never edited."""
+
+    class Kind(models.TextChoices):
+        ACTIVATE = "activate", "Activated by staff"
+        ROLLBACK = "rollback", "Rolled back by staff"
+        RETRAIN = "retrain", "Activated by retrain"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    from_version = models.ForeignKey(
+        ModelVersion,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Active before; empty when none was.",
+    )
+    to_version = models.ForeignKey(
+        ModelVersion, on_delete=models.PROTECT, related_name="activations"
+    )
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Empty for a retrain run from the command line.",
+    )
+    changed_at = models.DateTimeField(default=timezone.now, db_index=True)
+    note = models.TextField(blank=True, help_text="Why, e.g. the retrain rule's decision.")
+
+    class Meta:
+        ordering = ["-changed_at", "-pk"]
+        verbose_name = "model activation"
+
+    def __str__(self) -> str:
+        before = self.from_version.name if self.from_version else "none"
+        return f"{self.get_kind_display()}: {before} -> {self.to_version.name}"

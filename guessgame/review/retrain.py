@@ -11,7 +11,10 @@ the database which version is active):
 4. evaluate the new model and the active one on MNIST test, the canvas benchmark and the
    held-out players' drawings;
 5. store the new version (``MODEL_DIR/<version>``: model, metrics.json, plots) and
-   activate it by the rule (``activation_decision``).
+   activate it by the rule (``activation_decision``): under ``auto``, only when it is
+   not worse than the active model on the held-out players' drawings, MNIST test and
+   the canvas benchmark (the last two within ``MNIST_TOLERANCE`` and
+   ``CANVAS_TOLERANCE``). The activation is recorded as a ``ModelActivation``.
 
 TensorFlow and matplotlib are imported inside the functions that need them, never at import.
 """
@@ -361,11 +364,12 @@ def retrain(
         )
     (directory / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
 
+    from guessgame.review.services import model_activate_by_retrain
     from inference.registry import register_model_dir
 
     version = register_model_dir(directory, name=name)
     if result.activated:
-        version.activate()
+        model_activate_by_retrain(version=version, decision=result.decision)
     result.version = version
     log.info(
         "event=retrained version=%s activated=%s decision=%r",

@@ -18,7 +18,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from guessgame.game.models import Drawing, ReviewDecision
-from guessgame.review.models import UndoneDecision
+from guessgame.review.models import ModelActivation, Reprediction, UndoneDecision
 from inference.models import ModelVersion
 
 log = logging.getLogger(__name__)
@@ -185,25 +185,43 @@ def review_undo(*, reviewer) -> list[ReviewDecision]:
     return reversals
 
 
-def repredict(*, drawings: Drawings) -> int:
+def repredict(*, drawings: Drawings, by) -> int:
     """Queue the drawings for a new guess by the active model; return how many.
 
-    The prediction task is idempotent (it skips drawings already predicted), so the old
-    prediction is cleared and the drawing set back to pending first; the task is queued
-    only after the commit, so the worker reads the reset row. Blank drawings are never
-    guessed and are left alone.
+    Each one is recorded as a ``Reprediction`` (who, when, the guess it replaces): the
+    review status and label do not change, so it is not a ``ReviewDecision`` and "U"
+    does not undo it. The prediction task is idempotent (it skips drawings already
+    predicted), so the old prediction is cleared and the drawing set back to pending
+    first; the task is queued only after the commit, so the worker reads the reset row.
+    Blank drawings are never guessed and are left alone.
     """
     from guessgame.game.services import queue_prediction
 
-    if ModelVersion.active() is None:
+    _check_staff(by)
+    active = ModelVersion.active()
+    if active is None:
         raise ReviewError("There is no active model to predict with; activate one first.")
     ids = _ids(drawings)
+    now = timezone.now()
     with transaction.atomic():
-        queued = list(
+        locked = list(
             Drawing.objects.select_for_update()
             .filter(pk__in=ids, blank=False)
             .order_by("pk")
-            .values_list("pk", flat=True)
+            .only("pk", "predicted_digit", "confidence", "model_version")
+        )
+        queued = [drawing.pk for drawing in locked]
+        Reprediction.objects.bulk_create(
+            Reprediction(
+                drawing=drawing,
+                requested_by=by,
+                requested_at=now,
+                old_predicted_digit=drawing.predicted_digit,
+                old_confidence=drawing.confidence,
+                old_model_version_id=drawing.model_version_id,
+                model_version=active,
+            )
+            for drawing in locked
         )
         Drawing.objects.filter(pk__in=queued).update(
             prediction_status=Drawing.Prediction.PENDING,
@@ -215,17 +233,44 @@ def repredict(*, drawings: Drawings) -> int:
         )
         # queue_prediction tolerates a broker outage: the sweep re-queues pending drawings.
         transaction.on_commit(lambda: [queue_prediction(pk) for pk in queued])
-    log.info("event=repredict drawings=%d", len(queued))
+    log.info("event=repredict by=%s drawings=%d", by.pk, len(queued))
     return len(queued)
 
 
-def model_activate(*, version: ModelVersion, by) -> ModelVersion:
+def _switch_model(
+    *, version: ModelVersion, by, kind: ModelActivation.Kind, note: str = ""
+) -> ModelActivation:
+    """Activate ``version`` and record the change (from which version, who, when, why)."""
+    with transaction.atomic():
+        # Lock the active row: the "from" we record is the version this switch replaced.
+        previous = ModelVersion.objects.select_for_update().filter(is_active=True).first()
+        version.activate()
+        change = ModelActivation.objects.create(
+            kind=kind,
+            from_version=previous,
+            to_version=version,
+            changed_by=by,
+            changed_at=version.activated_at,
+            note=note,
+        )
+    log.info(
+        "event=model_activated kind=%s from=%s version=%s by=%s",
+        kind,
+        previous.name if previous else None,
+        version.name,
+        by.pk if by else None,
+    )
+    return change
+
+
+def model_activate(
+    *, version: ModelVersion, by, kind: ModelActivation.Kind = ModelActivation.Kind.ACTIVATE
+) -> ModelVersion:
     """Make ``version`` the active model; workers switch at their next prediction."""
     _check_staff(by)
     if not version.tflite_path.exists():
         raise ReviewError(f"{version.name} has no model file at {version.tflite_path}.")
-    version.activate()
-    log.info("event=model_activated version=%s by=%s", version.name, by.pk)
+    _switch_model(version=version, by=by, kind=kind)
     return version
 
 
@@ -239,4 +284,11 @@ def model_rollback(*, by) -> ModelVersion:
     )
     if previous is None:
         raise ReviewError("No earlier active version to roll back to.")
-    return model_activate(version=previous, by=by)
+    return model_activate(version=previous, by=by, kind=ModelActivation.Kind.ROLLBACK)
+
+
+def model_activate_by_retrain(*, version: ModelVersion, decision: str) -> ModelVersion:
+    """A retrain's new version passed the activation rule: activate it, recorded with
+    the rule's ``decision`` (no staff account: the command runs on the server)."""
+    _switch_model(version=version, by=None, kind=ModelActivation.Kind.RETRAIN, note=decision)
+    return version

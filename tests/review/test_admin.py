@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 
 from guessgame.game.models import Drawing, ReviewDecision
+from guessgame.review.models import ModelActivation, Reprediction
 from inference.models import ModelVersion
 from tests.review.conftest import DrawingFactory, UserFactory
 
@@ -153,6 +154,24 @@ def test_repredicting_from_the_list_queues_the_drawings(
     assert drawing.prediction_status == Drawing.Prediction.PENDING
 
 
+def test_repredicting_from_the_list_records_who_and_when(staff_client, staff, tmp_path):
+    folder = tmp_path / "v1"
+    folder.mkdir()
+    ModelVersion.objects.create(name="v1", path=str(folder)).activate()
+    drawing = DrawingFactory(label=2, predicted_digit=7, confidence=0.3)
+
+    with mock.patch("guessgame.game.services.queue_prediction"):
+        run_action(staff_client, "repredict", [drawing])
+
+    record = Reprediction.objects.get(drawing=drawing)
+    assert record.requested_by == staff and record.requested_at is not None
+    page = staff_client.get(reverse("admin:game_drawing_change", args=[drawing.pk]))
+    assert "Re-predictions" in page.content.decode()
+    assert staff.username in page.content.decode()
+    listing = staff_client.get(reverse("admin:review_reprediction_changelist"))
+    assert listing.status_code == 200 and str(drawing) in listing.content.decode()
+
+
 def test_repredicting_without_an_active_model_says_why(staff_client):
     ModelVersion.objects.update(is_active=False)  # the shipped one may be active
     drawing = DrawingFactory()
@@ -186,6 +205,8 @@ def test_the_drawing_page_shows_both_images_and_the_audit_trail(staff_client, st
         "admin:game_round_changelist",
         "admin:game_reviewdecision_changelist",
         "admin:inference_modelversion_changelist",
+        "admin:review_modelactivation_changelist",
+        "admin:review_reprediction_changelist",
     ],
 )
 def test_the_other_admin_pages_render_for_staff(staff_client, url):
@@ -203,7 +224,15 @@ def test_the_audit_trail_cannot_be_edited(staff_client, staff):
     assert staff_client.get(reverse("admin:game_reviewdecision_add")).status_code == 403
 
 
-@pytest.mark.parametrize("url", [CHANGELIST, "admin:inference_modelversion_changelist"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        CHANGELIST,
+        "admin:inference_modelversion_changelist",
+        "admin:review_modelactivation_changelist",
+        "admin:review_reprediction_changelist",
+    ],
+)
 def test_the_admin_refuses_players(player_client, url):
     response = player_client.get(reverse(url))
 
@@ -241,3 +270,29 @@ def test_a_model_version_can_be_activated_from_the_admin(staff_client, tmp_path)
     )
 
     assert ModelVersion.active() == folders[1]
+
+
+def test_model_activations_are_shown_read_only_in_the_admin(staff_client, staff, tmp_path):
+    from guessgame.review import services
+
+    ModelVersion.objects.update(is_active=False)  # the shipped one may be active
+    versions = []
+    for name in ("v-old", "v-new"):
+        folder = tmp_path / name
+        folder.mkdir()
+        (folder / "model.tflite").write_bytes(b"model")
+        versions.append(ModelVersion.objects.create(name=name, path=str(folder)))
+        services.model_activate(version=versions[-1], by=staff)
+    change = ModelActivation.objects.get(to_version=versions[1])
+
+    listing = staff_client.get(reverse("admin:review_modelactivation_changelist"))
+    page = listing.content.decode()
+    assert "v-old" in page and "v-new" in page and staff.username in page
+    detail = staff_client.get(reverse("admin:review_modelactivation_change", args=[change.pk]))
+    assert detail.status_code == 200
+    assert 'name="to_version"' not in detail.content.decode()
+    assert staff_client.get(reverse("admin:review_modelactivation_add")).status_code == 403
+    staff_client.post(
+        reverse("admin:review_modelactivation_delete", args=[change.pk]), {"post": "yes"}
+    )
+    assert ModelActivation.objects.filter(pk=change.pk).exists()

@@ -9,6 +9,7 @@ from django.core.exceptions import PermissionDenied
 
 from guessgame.game.models import Drawing, ReviewDecision
 from guessgame.review import services
+from guessgame.review.models import ModelActivation, Reprediction
 from inference.models import ModelVersion
 from tests.review.conftest import DrawingFactory, StaffFactory, UserFactory
 
@@ -176,7 +177,7 @@ def make_version(tmp_path, name: str, *, active: bool = False) -> ModelVersion:
 
 
 def test_repredict_resets_the_guess_and_queues_it_after_commit(
-    tmp_path, django_capture_on_commit_callbacks
+    tmp_path, staff, django_capture_on_commit_callbacks
 ):
     version = make_version(tmp_path, "v1", active=True)
     drawing = DrawingFactory(wrong=True, model_version=version)
@@ -184,7 +185,7 @@ def test_repredict_resets_the_guess_and_queues_it_after_commit(
 
     with mock.patch("guessgame.game.services.queue_prediction") as queue:
         with django_capture_on_commit_callbacks(execute=False) as callbacks:
-            assert services.repredict(drawings=Drawing.objects.all()) == 1
+            assert services.repredict(drawings=Drawing.objects.all(), by=staff) == 1
         queue.assert_not_called()
         for callback in callbacks:
             callback()
@@ -199,12 +200,37 @@ def test_repredict_resets_the_guess_and_queues_it_after_commit(
     assert blank.prediction_status == Drawing.Prediction.DONE
 
 
-def test_repredict_without_an_active_model_is_refused():
+def test_repredict_records_who_when_and_the_guess_it_replaced(tmp_path, staff):
+    old = make_version(tmp_path, "v1")
+    active = make_version(tmp_path, "v2", active=True)
+    drawing = DrawingFactory(label=4, predicted_digit=9, confidence=0.4, model_version=old)
+
+    with mock.patch("guessgame.game.services.queue_prediction"):
+        services.repredict(drawings=[drawing], by=staff)
+
+    record = Reprediction.objects.get()
+    assert (record.drawing, record.requested_by) == (drawing, staff)
+    assert record.requested_at is not None
+    assert (record.old_predicted_digit, record.old_confidence) == (9, 0.4)
+    assert (record.old_model_version, record.model_version) == (old, active)
+    assert not ReviewDecision.objects.exists(), "status and label did not change"
+
+
+def test_players_cannot_repredict(tmp_path, player):
+    make_version(tmp_path, "v1", active=True)
+    drawing = DrawingFactory()
+
+    with pytest.raises(PermissionDenied):
+        services.repredict(drawings=[drawing], by=player)
+    assert not Reprediction.objects.exists()
+
+
+def test_repredict_without_an_active_model_is_refused(staff):
     ModelVersion.objects.update(is_active=False)  # the shipped one may be active
     drawing = DrawingFactory()
 
     with pytest.raises(services.ReviewError, match="no active model"):
-        services.repredict(drawings=[drawing])
+        services.repredict(drawings=[drawing], by=staff)
 
     drawing.refresh_from_db()
     assert drawing.prediction_status == Drawing.Prediction.DONE
@@ -219,6 +245,41 @@ def test_activating_and_rolling_back_switch_the_active_version(tmp_path, staff):
 
     assert services.model_rollback(by=staff) == first
     assert ModelVersion.active() == first
+
+
+def test_activating_and_rolling_back_are_recorded_with_who_when_and_which_versions(tmp_path, staff):
+    ModelVersion.objects.update(is_active=False)  # the shipped one may be active
+    first = make_version(tmp_path, "v1")
+    second = make_version(tmp_path, "v2")
+
+    services.model_activate(version=first, by=staff)
+    services.model_activate(version=second, by=staff)
+    services.model_rollback(by=staff)
+
+    changes = list(ModelActivation.objects.order_by("pk"))
+    assert [(c.kind, c.from_version, c.to_version, c.changed_by) for c in changes] == [
+        (ModelActivation.Kind.ACTIVATE, None, first, staff),
+        (ModelActivation.Kind.ACTIVATE, first, second, staff),
+        (ModelActivation.Kind.ROLLBACK, second, first, staff),
+    ]
+    first.refresh_from_db()
+    assert changes[-1].changed_at == first.activated_at
+
+
+def test_a_retrain_activation_is_recorded_with_the_rules_decision(tmp_path):
+    before = make_version(tmp_path, "v1", active=True)
+    retrained = make_version(tmp_path, "retrain-x")
+
+    services.model_activate_by_retrain(version=retrained, decision="activated: not worse")
+
+    change = ModelActivation.objects.get()
+    assert ModelVersion.active() == retrained
+    assert (change.kind, change.from_version, change.changed_by) == (
+        ModelActivation.Kind.RETRAIN,
+        before,
+        None,
+    )
+    assert change.note == "activated: not worse"
 
 
 def test_a_version_without_its_model_file_cannot_be_activated(tmp_path, staff):
