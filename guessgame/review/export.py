@@ -4,12 +4,15 @@ Writes into one folder, ordered by drawing id (deterministic: the same rows give
 same bytes), each file to a temporary name first and renamed when complete, so a run
 that dies leaves no half-written file and a second run simply starts again:
 
-* ``drawings.npz``: ``images`` (N, 28, 28) uint8 (the preprocessed picture the model
-  reads, ink = 255), ``labels`` (N,) int64 (the reviewed label when relabelled),
+* ``drawings.npz``, always: ``images`` (N, 28, 28) uint8 (the preprocessed picture the
+  model reads, ink = 255), ``labels`` (N,) int64 (the reviewed label when relabelled),
   ``ids`` (N,) int64, and metadata arrays of the same length (see ``METADATA``);
-* ``png/<label>/<id>.png`` + ``manifest.csv``: the 28x28 images (already written PNGs
-  are skipped when a run is restarted);
-* ``drawings.ndjson``: the strokes in the Quick, Draw! *raw* format, one drawing a line.
+* optionally ``png/<label>/<id>.png`` + ``manifest.csv``: the 28x28 images. A restarted
+  run skips the PNGs already written and deletes the ones no longer exported as they
+  are (a drawing relabelled, rejected or left out since), so ``png/`` always matches
+  the manifest;
+* optionally ``drawings.ndjson``: the strokes in the Quick, Draw! *raw* format, one
+  drawing a line.
 
 Rejected and blank drawings are never exported.
 """
@@ -39,6 +42,7 @@ Review = Drawing.Review
 EXPORTABLE_STATUSES = (Review.APPROVED, Review.RELABELLED, Review.UNREVIEWED)
 DEFAULT_STATUSES = EXPORTABLE_STATUSES
 FORMATS = ("npz", "png", "ndjson")
+"""npz is always written; png and ndjson are added on request."""
 NPZ_NAME = "drawings.npz"
 NDJSON_NAME = "drawings.ndjson"
 MANIFEST_NAME = "manifest.csv"
@@ -73,6 +77,7 @@ class ExportResult:
     skipped_unreadable: int = 0
     pngs_written: int = 0
     pngs_skipped: int = 0
+    pngs_removed: int = 0
     files: list[Path] = field(default_factory=list)
 
 
@@ -197,6 +202,31 @@ def png_bytes(pixels: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
+def check_formats(formats: Sequence[str]) -> tuple[str, ...]:
+    """The formats to write, validated, in ``FORMATS`` order; npz is always among them."""
+    unknown = sorted(set(formats) - set(FORMATS))
+    if unknown:
+        raise ExportError(f"Formats must be among {', '.join(FORMATS)}, not {unknown}.")
+    return tuple(name for name in FORMATS if name == "npz" or name in formats)
+
+
+def _remove_stale_pngs(out_dir: Path, keep: set[Path]) -> int:
+    """Delete PNGs under ``png/`` that this export did not list (e.g. under a drawing's
+    old label folder after a relabel) and empty label folders; return how many."""
+    removed = 0
+    png_root = out_dir / PNG_DIR
+    if not png_root.is_dir():
+        return 0
+    for path in sorted(png_root.glob("*/*.png*")):
+        if path.relative_to(out_dir) not in keep:
+            path.unlink()
+            removed += not path.name.endswith(".tmp")
+    for folder in png_root.iterdir():
+        if folder.is_dir() and not any(folder.iterdir()):
+            folder.rmdir()
+    return removed
+
+
 def export_drawings(
     *,
     out_dir: Path,
@@ -207,10 +237,11 @@ def export_drawings(
     dry_run: bool = False,
     progress: Progress | None = None,
 ) -> ExportResult:
-    """Export the chosen drawings into ``out_dir``; nothing is written with ``dry_run``."""
-    unknown = set(formats) - set(FORMATS)
-    if unknown or not formats:
-        raise ExportError(f"Formats must be among {', '.join(FORMATS)}, not {sorted(unknown)}.")
+    """Export the chosen drawings into ``out_dir``; nothing is written with ``dry_run``.
+
+    ``formats`` adds "png" and/or "ndjson" to the NPZ, which is always written.
+    """
+    formats = check_formats(formats)
     drawings = exportable_drawings(statuses=statuses, since=since, until=until)
     out_dir = Path(out_dir)
     result = ExportResult(out_dir=out_dir)
@@ -276,22 +307,21 @@ def export_drawings(
 
     if dry_run:
         return result
-    if "npz" in formats:
-        arrays = {
-            "images": np.asarray(images, dtype=np.uint8).reshape(-1, IMAGE_PX, IMAGE_PX),
-            "labels": np.asarray(columns["labels"], dtype=np.int64),
-            "ids": np.asarray(columns["ids"], dtype=np.int64),
-            "original_labels": np.asarray(columns["original_labels"], dtype=np.int64),
-            "predicted_digits": np.asarray(columns["predicted_digits"], dtype=np.int64),
-            "confidences": np.asarray(columns["confidences"], dtype=np.float32),
-            "review_statuses": np.asarray(columns["review_statuses"], dtype="<U12"),
-            "flags": np.asarray(columns["flags"], dtype="<U30"),
-            "timestamps_ms": np.asarray(columns["timestamps_ms"], dtype=np.int64),
-            "player_ids": np.asarray(columns["player_ids"], dtype=np.int64),
-            "model_versions": np.asarray(columns["model_versions"], dtype="<U100"),
-        }
-        _replace_atomically(out_dir / NPZ_NAME, npz_bytes(arrays))
-        result.files.append(out_dir / NPZ_NAME)
+    arrays = {
+        "images": np.asarray(images, dtype=np.uint8).reshape(-1, IMAGE_PX, IMAGE_PX),
+        "labels": np.asarray(columns["labels"], dtype=np.int64),
+        "ids": np.asarray(columns["ids"], dtype=np.int64),
+        "original_labels": np.asarray(columns["original_labels"], dtype=np.int64),
+        "predicted_digits": np.asarray(columns["predicted_digits"], dtype=np.int64),
+        "confidences": np.asarray(columns["confidences"], dtype=np.float32),
+        "review_statuses": np.asarray(columns["review_statuses"], dtype="<U12"),
+        "flags": np.asarray(columns["flags"], dtype="<U30"),
+        "timestamps_ms": np.asarray(columns["timestamps_ms"], dtype=np.int64),
+        "player_ids": np.asarray(columns["player_ids"], dtype=np.int64),
+        "model_versions": np.asarray(columns["model_versions"], dtype="<U100"),
+    }
+    _replace_atomically(out_dir / NPZ_NAME, npz_bytes(arrays))
+    result.files.append(out_dir / NPZ_NAME)
     if "png" in formats:
         text = io.StringIO()
         writer = csv.writer(text, lineterminator="\n")
@@ -310,6 +340,7 @@ def export_drawings(
         writer.writerows(manifest)
         _replace_atomically(out_dir / MANIFEST_NAME, text.getvalue().encode())
         result.files.append(out_dir / MANIFEST_NAME)
+        result.pngs_removed = _remove_stale_pngs(out_dir, {Path(row[4]) for row in manifest})
     if "ndjson" in formats:
         data = "".join(line + "\n" for line in ndjson_lines).encode()
         _replace_atomically(out_dir / NDJSON_NAME, data)

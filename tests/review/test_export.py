@@ -153,7 +153,7 @@ def test_the_ndjson_is_quickdraw_raw_format(tmp_path, reviewed):
     assert relabelled["drawing"] == reviewed["relabelled"].strokes
     approved = next(r for r in records if r["key_id"] == str(reviewed["approved"][0].pk))
     assert approved["recognized"] is True
-    assert not (tmp_path / "drawings.npz").exists()
+    assert (tmp_path / "drawings.npz").exists(), "the NPZ is always written"
 
 
 def test_pngs_come_with_a_manifest(tmp_path, reviewed):
@@ -170,6 +170,44 @@ def test_pngs_come_with_a_manifest(tmp_path, reviewed):
     assert image.size == (28, 28)
     assert np.asarray(image).tobytes() == bytes(reviewed["relabelled"].pixels)
     assert relabelled["path"].startswith("png/8/")
+    assert (tmp_path / "drawings.npz").exists(), "the NPZ is always written"
+    assert not (tmp_path / "drawings.ndjson").exists()
+
+
+@pytest.mark.parametrize(
+    "args", [["--format", "png,ndjson"], ["--format", "png", "--format", "ndjson"]]
+)
+def test_pngs_and_ndjson_are_added_to_the_npz_together(tmp_path, reviewed, args):
+    output = run_export(tmp_path, *args)
+
+    for name in ("drawings.npz", "manifest.csv", "drawings.ndjson"):
+        assert (tmp_path / name).exists(), name
+    assert len(list((tmp_path / "png").rglob("*.png"))) == 4
+    assert "(npz, png, ndjson)" in output
+
+
+def test_an_unknown_format_is_refused_with_a_sentence(tmp_path):
+    with pytest.raises(CommandError, match="Unknown format csv"):
+        run_export(tmp_path, "--format", "png,csv")
+    assert not tmp_path.joinpath("drawings.npz").exists()
+
+
+def test_a_restarted_export_leaves_no_png_under_an_old_label(tmp_path, reviewed, staff):
+    unreviewed = reviewed["unreviewed"]
+    run_export(tmp_path, "--format", "png")
+    assert (tmp_path / "png" / "7" / f"{unreviewed.pk}.png").exists()
+
+    services.review_relabel(drawings=[unreviewed], label=1, reviewer=staff)
+    services.review_reject(drawings=[reviewed["approved"][0]], reviewer=staff)
+    output = run_export(tmp_path, "--format", "png")
+
+    assert not (tmp_path / "png" / "7").exists()
+    assert (tmp_path / "png" / "1" / f"{unreviewed.pk}.png").exists()
+    on_disk = {p.relative_to(tmp_path).as_posix() for p in (tmp_path / "png").rglob("*.png")}
+    with (tmp_path / "manifest.csv").open() as handle:
+        assert on_disk == {row["path"] for row in csv.DictReader(handle)}
+    assert f"png/1/{reviewed['approved'][0].pk}.png" not in on_disk, "rejected since"
+    assert "1 written, 2 already there, 2 no longer exported removed" in output
 
 
 def test_the_same_data_gives_the_same_bytes(tmp_path, reviewed):

@@ -11,6 +11,19 @@ from guessgame.review import export
 FORMAT_CHOICES = (*export.FORMATS, "all")
 
 
+def parse_formats(values: list[str] | None) -> tuple[str, ...]:
+    """``--format png,ndjson`` (or repeated) -> the formats to write; npz is always one."""
+    chosen = [part.strip() for value in values or [] for part in value.split(",") if part.strip()]
+    unknown = [name for name in chosen if name not in FORMAT_CHOICES]
+    if unknown:
+        raise CommandError(
+            f"Unknown format {', '.join(unknown)}: choose from {', '.join(FORMAT_CHOICES)}."
+        )
+    if "all" in chosen:
+        return export.FORMATS
+    return export.check_formats(chosen)
+
+
 def parse_day(value: str) -> date:
     try:
         return date.fromisoformat(value)
@@ -21,11 +34,12 @@ def parse_day(value: str) -> date:
 class Command(BaseCommand):
     help = (
         "Export players' drawings (28x28 images, labels, ids and metadata) as drawings.npz, "
-        "and optionally 28x28 PNGs with manifest.csv and the strokes as Quick, Draw! raw "
-        "ndjson. Rejected and blank drawings are never exported; relabelled drawings carry "
-        "the reviewer's label. Ordered by id, so the same data gives the same files; every "
-        "file is written to a temporary name and renamed, so an interrupted run can simply "
-        "be run again."
+        "always, and optionally (--format png,ndjson) 28x28 PNGs with manifest.csv and the "
+        "strokes as Quick, Draw! raw ndjson. Rejected and blank drawings are never exported; "
+        "relabelled drawings carry the reviewer's label. Ordered by id, so the same data "
+        "gives the same files; every file is written to a temporary name and renamed, so an "
+        "interrupted run can simply be run again (PNGs no longer exported as they are, e.g. "
+        "under a relabelled drawing's old label, are deleted)."
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
@@ -47,9 +61,11 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--format",
-            choices=FORMAT_CHOICES,
-            default="npz",
-            help="npz (default), png (with manifest.csv), ndjson (Quick, Draw! raw) or all.",
+            action="append",
+            default=None,
+            help="What to write besides drawings.npz (always written): png (with "
+            "manifest.csv), ndjson (Quick, Draw! raw), both as png,ndjson (or the option "
+            "repeated), or all. npz alone is the default.",
         )
         parser.add_argument(
             "--dry-run",
@@ -66,7 +82,7 @@ class Command(BaseCommand):
             for part in value.split(",")
             if part.strip()
         ]
-        formats = export.FORMATS if options["format"] == "all" else (options["format"],)
+        formats = parse_formats(options["format"])
         since = parse_day(options["since"]) if options["since"] else None
         until = parse_day(options["until"]) if options["until"] else None
 
@@ -95,7 +111,8 @@ class Command(BaseCommand):
             )
         if "png" in formats and not options["dry_run"]:
             self.stdout.write(
-                f"PNGs: {result.pngs_written} written, {result.pngs_skipped} already there."
+                f"PNGs: {result.pngs_written} written, {result.pngs_skipped} already there, "
+                f"{result.pngs_removed} no longer exported removed."
             )
         verb = "Would export" if options["dry_run"] else "Exported"
         where = "" if options["dry_run"] else f" to {result.out_dir}"
