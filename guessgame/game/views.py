@@ -11,6 +11,7 @@ from django.contrib import messages
 from django.contrib.auth import get_user_model, login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
 from django.http import (
     Http404,
     HttpRequest,
@@ -18,6 +19,7 @@ from django.http import (
     HttpResponseRedirect,
     JsonResponse,
 )
+from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -214,25 +216,63 @@ def play(request: HttpRequest, game_id: int) -> HttpResponse:
     )
 
 
+SUBMISSION_MAX_BYTES = MAX_BYTES + 512 * 1024
+"""A whole round submission, in bytes: the PNG's limit and room for its strokes (at most
+MAX_POINTS points) and the multipart framing. A larger body is refused unread."""
+
+
+def _read_submission(request: HttpRequest) -> tuple[bytes, object]:
+    """The PNG and the decoded strokes of a round, sent as play.js sends them.
+
+    That is multipart/form-data with a file named "image" and a JSON field "strokes".
+    Anything else raises GameError with the status to answer (400, 413 or 415), so a
+    malformed body is a clear JSON error, never Django's HTML page or a 500.
+    """
+    try:
+        length = int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        length = 0
+    if length > SUBMISSION_MAX_BYTES:
+        raise services.GameError(
+            f"The drawing is too large: the limit is {MAX_BYTES:,} bytes.", status=413
+        )
+    if request.content_type != "multipart/form-data":
+        raise services.GameError(
+            "Send the drawing as multipart/form-data: a PNG file named 'image' and "
+            "its 'strokes' as JSON.",
+            status=415,
+        )
+    try:
+        upload = request.FILES.get("image")
+        raw_strokes = request.POST.get("strokes")
+    except RequestDataTooBig as exc:
+        raise services.GameError("The strokes are too large to store.", status=413) from exc
+    except (MultiPartParserError, TooManyFieldsSent, TooManyFilesSent) as exc:
+        raise services.GameError("The form data is malformed and cannot be read.") from exc
+    if upload is None:
+        raise services.GameError("Send the drawing as a PNG file named 'image'.")
+    if upload.size > MAX_BYTES:
+        raise services.GameError(
+            f"The drawing is too large: the limit is {MAX_BYTES:,} bytes.", status=413
+        )
+    if raw_strokes is None:
+        raise services.GameError("Send the drawing's strokes as JSON in a field named 'strokes'.")
+    try:
+        strokes = json.loads(raw_strokes)
+    except (ValueError, RecursionError) as exc:  # RecursionError: "[[[[..." nested too deep
+        raise services.GameError("The strokes are not valid JSON.") from exc
+    return upload.read(), strokes
+
+
 @require_POST
 @login_required
 def round_submit(request: HttpRequest, round_id: int) -> JsonResponse:
     """Store the drawing once (JSON answer for play.js); the worker scores it."""
     round = _own_round(request, round_id)
     result_url = reverse("round_result", args=[round.pk])
-    upload = request.FILES.get("image")
-    if upload is None:
-        return _error("Send the drawing as a PNG file named 'image'.", 400)
-    if upload.size > MAX_BYTES:
-        return _error(f"The drawing is too large: the limit is {MAX_BYTES:,} bytes.", 413)
     try:
-        strokes = json.loads(request.POST.get("strokes") or "[]")
-    except ValueError:
-        return _error("The strokes are not valid JSON.", 400)
-    try:
-        drawing = services.round_submit(
-            round=round, player=request.user, png=upload.read(), strokes=strokes
-        )
+        png, strokes = _read_submission(request)
+        drawing = services.round_submit(round=round, player=request.user, png=png, strokes=strokes)
     except services.AlreadySubmitted as exc:
         return JsonResponse({"error": str(exc), "result_url": result_url}, status=exc.status)
     except (services.GameError, DrawingError) as exc:

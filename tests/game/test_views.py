@@ -291,7 +291,9 @@ def test_submitting_a_blank_canvas_says_draw_something_first(logged_in, player, 
     assert not Drawing.objects.exists()
 
 
-@pytest.mark.parametrize("strokes", ["{not json", json.dumps([[[1], [2]]])])
+@pytest.mark.parametrize(
+    "strokes", ["{not json", json.dumps([[[1], [2]]]), "[" * 100_000 + "]" * 100_000]
+)
 def test_bad_strokes_are_a_400_with_a_message(logged_in, player, queued, strokes):
     game = start_playing(logged_in, player)
     logged_in.get(reverse("play", args=[game.pk]))
@@ -301,6 +303,28 @@ def test_bad_strokes_are_a_400_with_a_message(logged_in, player, queued, strokes
         reverse("round_submit", args=[round.pk]), {"image": png_upload(png), "strokes": strokes}
     )
     assert response.status_code == 400 and response.json()["error"]
+
+
+def test_a_submission_without_its_strokes_is_a_400_and_stores_nothing(logged_in, player, queued):
+    game = start_playing(logged_in, player)
+    logged_in.get(reverse("play", args=[game.pk]))
+    round = game.rounds.get(number=1)
+    png, _ = drawing_of(round.target)
+    response = logged_in.post(reverse("round_submit", args=[round.pk]), {"image": png_upload(png)})
+    assert response.status_code == 400 and "strokes" in response.json()["error"]
+    assert not Drawing.objects.exists()
+
+
+def test_a_submission_that_is_not_a_form_is_a_415(logged_in, player, queued):
+    game = start_playing(logged_in, player)
+    logged_in.get(reverse("play", args=[game.pk]))
+    round = game.rounds.get(number=1)
+    png, _ = drawing_of(round.target)
+    response = logged_in.post(
+        reverse("round_submit", args=[round.pk]), data=png, content_type="image/png"
+    )
+    assert response.status_code == 415 and "multipart/form-data" in response.json()["error"]
+    assert not Drawing.objects.exists()
 
 
 def test_a_submission_without_a_csrf_token_is_refused(player, queued):

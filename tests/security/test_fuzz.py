@@ -20,6 +20,7 @@ from PIL import Image
 from guessgame.game import services
 from guessgame.game.models import Drawing
 from inference.canvas import render_strokes
+from inference.preprocess import MAX_BYTES
 
 FUZZ = settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
@@ -165,6 +166,190 @@ def test_a_round_with_malformed_strokes_is_refused_and_nothing_is_stored(
     assert_clear_client_error(response)
     assert Drawing.objects.count() == 0
     assert no_queue == []
+
+
+# --- the round submission beyond its image and strokes ---------------------------------
+# play.js sends multipart/form-data with a PNG file named "image" and a "strokes" JSON
+# field; anything else must be refused with a JSON error and leave the round open.
+
+HEAVY_FUZZ = settings(FUZZ, max_examples=20)
+MULTIPART = "multipart/form-data; boundary=BoUnDaRy"
+
+
+def assert_round_still_open(round, no_queue) -> None:
+    round.refresh_from_db()
+    assert not Drawing.objects.exists()
+    assert not round.scored and round.submitted_at is None and round.points == 0
+    assert no_queue == []
+
+
+def multipart_body(*parts: tuple[str, bytes, bool]) -> bytes:
+    """A hand-made multipart body: (field name, bytes, is a file) per part."""
+    body = b""
+    for name, data, is_file in parts:
+        filename = b'; filename="drawing.png"\r\nContent-Type: image/png' if is_file else b""
+        body += (
+            b"--BoUnDaRy\r\nContent-Disposition: form-data; name=\"" + name.encode() + b'"'
+            + filename + b"\r\n\r\n" + data + b"\r\n"
+        )  # fmt: skip
+    return body + b"--BoUnDaRy--\r\n"
+
+
+RAW_CONTENT_TYPES = st.one_of(
+    st.from_regex(
+        r"[a-z]{1,11}/[a-z0-9.+-]{1,20}(; ?[a-z]{1,8}=[A-Za-z0-9-]{0,20})?", fullmatch=True
+    ),
+    st.sampled_from(
+        [
+            "image/png",
+            "application/octet-stream",
+            "application/json",
+            "text/plain",
+            "application/x-www-form-urlencoded",
+            "multipart/form-data",  # no boundary
+            "multipart/form-data; boundary=",
+            MULTIPART,
+            "multipart/mixed; boundary=BoUnDaRy",
+            "x/y",
+        ]
+    ),
+)
+RAW_BODIES = st.one_of(
+    st.binary(max_size=4096),
+    st.builds(render_strokes, st.just(SEVEN)),
+    st.just(json.dumps({"image": "iVBORw0KGgo=", "strokes": SEVEN}).encode()),
+    st.just(b"image=x&strokes=[]"),
+    st.just(b'--BoUnDaRy\r\nContent-Disposition: form-data; name="image"\r\n\r\n'),  # cut
+    st.just(b"--BoUnDaRy\r\n" * 500),
+)
+
+
+@FUZZ
+@given(content_type=RAW_CONTENT_TYPES, body=RAW_BODIES)
+def test_a_round_sent_as_a_raw_body_of_any_type_is_refused_and_stays_open(
+    client, no_queue, player_round, content_type, body
+):
+    player, round = player_round
+    client.force_login(player)
+
+    response = client.post(f"/rounds/{round.pk}/submit", data=body, content_type=content_type)
+
+    assert_clear_client_error(response)
+    assert_round_still_open(round, no_queue)
+
+
+def png_of_size(width: int, height: int) -> bytes:
+    buffer = io.BytesIO()
+    Image.new("L", (width, height), 255).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+MISSING_FIELDS = st.sampled_from(
+    [
+        {},
+        {"strokes": json.dumps(SEVEN)},
+        {"image": "render_strokes"},
+        {"picture": "render_strokes", "strokes": json.dumps(SEVEN)},
+        {"image": "not a file at all", "strokes": json.dumps(SEVEN)},
+        {"image": "", "strokes": json.dumps(SEVEN)},
+    ]
+)
+
+
+@FUZZ
+@given(fields=MISSING_FIELDS)
+def test_a_round_with_a_missing_field_is_refused_and_stays_open(
+    client, no_queue, player_round, fields
+):
+    player, round = player_round
+    client.force_login(player)
+    data = {
+        name: io.BytesIO(render_strokes(SEVEN)) if value == "render_strokes" else value
+        for name, value in fields.items()
+    }
+
+    response = client.post(f"/rounds/{round.pk}/submit", data)
+
+    assert_clear_client_error(response)
+    assert_round_still_open(round, no_queue)
+
+
+OVERSIZED_IMAGES = st.one_of(
+    # Over 2 MB: a real PNG signature, then bytes up to the limit and a little more.
+    st.integers(1, 64 * 1024).map(lambda extra: b"\x89PNG\r\n\x1a\n" + b"\0" * (MAX_BYTES + extra)),
+    # Over 4096x4096 but small files: a header claiming it, and real pictures.
+    st.builds(png_header_claiming, st.integers(4097, 100_000), st.integers(4097, 100_000)),
+    st.sampled_from([png_of_size(4097, 1), png_of_size(1, 5000), png_of_size(5000, 5000)]),
+)
+
+
+@HEAVY_FUZZ
+@given(image=OVERSIZED_IMAGES)
+def test_a_round_with_an_oversized_image_is_refused_as_too_large(
+    client, no_queue, player_round, image
+):
+    player, round = player_round
+    client.force_login(player)
+
+    response = client.post(
+        f"/rounds/{round.pk}/submit", {"image": io.BytesIO(image), "strokes": json.dumps(SEVEN)}
+    )
+
+    assert_clear_client_error(response)
+    assert response.status_code == 413
+    assert_round_still_open(round, no_queue)
+
+
+HUGE_OR_MALFORMED_STROKES = st.one_of(
+    st.integers(1_000, 200_000).map(lambda depth: "[" * depth + "]" * depth),  # deep nesting
+    st.integers(1_000, 50_000).map(lambda depth: "[" * depth),  # deep and unclosed
+    st.just("[" * 10 + "1" * 5_000 + "]" * 10),  # an integer too long to parse
+    st.sampled_from(["NaN", "Infinity", "-Infinity", "[[[NaN],[1],[1]]]", "[[[1e999],[1],[1]]]"]),
+    st.just("[" + ",".join(["[[1,2],[1,2],[0,5]]"] * 4_000) + "]"),  # too many strokes
+    st.just("[[" + "[1]," * 2 + "[" + ",".join(["1"] * 100_000) + "]]]"),  # one enormous stroke
+    st.integers(3, 4).map(lambda megabytes: " " * megabytes * 1024 * 1024 + "[]"),  # too big
+    st.text(alphabet='[]{},:"0123456789.eE+-', max_size=500),
+)
+
+
+@HEAVY_FUZZ
+@given(strokes=HUGE_OR_MALFORMED_STROKES)
+def test_a_round_with_huge_or_malformed_strokes_is_refused_and_stays_open(
+    client, no_queue, player_round, strokes
+):
+    player, round = player_round
+    client.force_login(player)
+
+    response = client.post(
+        f"/rounds/{round.pk}/submit",
+        {"image": io.BytesIO(render_strokes(SEVEN)), "strokes": strokes},
+    )
+
+    if response.status_code == 201:  # a short text that happens to be valid strokes ("[]")
+        Drawing.objects.all().delete()
+        type(round).objects.filter(pk=round.pk).update(submitted_at=None)
+        return
+    assert_clear_client_error(response)
+    assert_round_still_open(round, no_queue)
+
+
+@HEAVY_FUZZ
+@given(
+    body=st.one_of(
+        st.integers(1, 200).map(lambda n: b"garbage" * n),
+        st.integers(3, 6).map(lambda megabytes: b"\0" * megabytes * 1024 * 1024),
+    )
+)
+def test_a_hand_made_multipart_body_is_refused_and_stays_open(client, no_queue, player_round, body):
+    player, round = player_round
+    client.force_login(player)
+    fields = multipart_body(("image", body, True), ("strokes", json.dumps(SEVEN).encode(), False))
+    too_many = multipart_body(*[(f"f{n}", b"1", False) for n in range(2_000)])
+
+    for data in (fields, too_many):
+        response = client.post(f"/rounds/{round.pk}/submit", data=data, content_type=MULTIPART)
+        assert_clear_client_error(response)
+    assert_round_still_open(round, no_queue)
 
 
 @pytest.mark.django_db
