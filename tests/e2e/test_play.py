@@ -1,11 +1,14 @@
 import re
+from unittest import mock
 
 import pytest
+from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
+from guessgame.game import services
 from guessgame.game.models import Game
 from tests.e2e.conftest import PHONE, draw_digit, shoot
-from tests.game.conftest import PASSWORD
+from tests.game.conftest import PASSWORD, probabilities_for, submit
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
@@ -100,3 +103,31 @@ def test_a_player_signs_up_plays_ten_rounds_and_finds_themselves_on_the_leaderbo
     expect(page.locator("h1")).to_have_text("You are logged out")
     page.goto(base + "/accounts/login")
     shoot(page, "login")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_result_page_says_the_model_is_busy_until_a_worker_scores_the_drawing(
+    page, live_server
+):
+    """No worker runs here: the drawing waits, and the page says so plainly."""
+    player = get_user_model().objects.create_user("busy-player", password=PASSWORD)
+    game = services.game_start(player=player)
+    round = services.round_start(round=services.game_current_round(game=game))
+    with mock.patch("guessgame.game.tasks.predict_drawing.delay"):  # the queue is down
+        drawing = submit(round, player)
+    page.goto(live_server.url + "/accounts/login")
+    page.fill("#id_username", "busy-player")
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    page.goto(f"{live_server.url}/rounds/{round.pk}/result")
+    verdict = page.locator("#verdict-main")
+
+    expect(verdict).to_have_text("The model is looking…")
+    expect(verdict).to_have_text("The model is busy", timeout=20_000)
+    expect(page.locator("#verdict-sub")).to_contain_text("will be scored as soon as the model is")
+    shoot(page, "round-result-busy")
+    services.record_prediction(  # a worker is back: the page, still asking, shows the points
+        drawing=drawing, probabilities=probabilities_for(round.target, 0.9), model_version=None
+    )
+    expect(verdict).to_have_text(f"Recognised: {round.target}!", timeout=20_000)
+    expect(page.locator("#points-value")).to_have_text(re.compile(r"^\+[1-9]\d*$"))
