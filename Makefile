@@ -56,7 +56,12 @@ format: install
 	$(VENV)/bin/ruff format .
 	$(VENV)/bin/ruff check --fix .
 
-bench: install
+# The demo's baseline (seed CNN, about 3 minutes) is trained once into var/ for the
+# side-by-side inference benchmark.
+var/models/seed-full/model.keras: | install
+	$(PY) -m training.train --model seed --out var/models/seed-full --seed 0
+
+bench: install var/models/seed-full/model.keras
 	$(PY) -m pip install --quiet -r bench/requirements.txt
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(PY) bench/bench_inference.py

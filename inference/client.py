@@ -112,7 +112,7 @@ def batch_dispatchers() -> int:
     """Batches one process may have with the workers at once (GUESSGAME_BATCH_DISPATCHERS)."""
     configured = getattr(settings, "BATCH_DISPATCHERS", None)
     if configured is None:
-        configured = os.environ.get("GUESSGAME_BATCH_DISPATCHERS", "1")
+        configured = os.environ.get("GUESSGAME_BATCH_DISPATCHERS", "2")
     return max(1, int(configured))
 
 
