@@ -10,3 +10,5 @@ urlpatterns = [
     path("staff/", include("guessgame.review.urls")),
     path("", include("guessgame.game.urls")),
 ]
+
+handler400 = "guessgame.errors.bad_request"

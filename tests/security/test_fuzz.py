@@ -367,6 +367,7 @@ def test_signup_refuses_odd_usernames_with_a_form_error_never_a_500(client, user
     from django.core.cache import cache
 
     cache.clear()  # the sign-up rate limit would otherwise stop the fuzzing
+    users_before = get_user_model().objects.count()
     response = client.post(
         "/accounts/signup",
         {"username": username, "password1": "x-Long-Passw0rd!", "password2": "x-Long-Passw0rd!"},
@@ -378,4 +379,29 @@ def test_signup_refuses_odd_usernames_with_a_form_error_never_a_500(client, user
         return
     assert response.status_code == 400  # the form again, with its error
     assert b"errorlist" in response.content or b"error" in response.content
-    assert not get_user_model().objects.filter(username=username).exists()
+    # Counted, not looked up: PostgreSQL refuses a NUL byte even in a query.
+    assert get_user_model().objects.count() == users_before
+
+
+@pytest.mark.django_db
+@FUZZ
+@given(content_type=RAW_CONTENT_TYPES, body=RAW_BODIES)
+def test_with_csrf_checks_on_an_unreadable_round_is_still_a_clear_json_4xx(
+    no_queue, player_round, content_type, body
+):
+    """As in production: the CSRF middleware reads the form before the view does."""
+    from django.test import Client
+
+    player, round = player_round
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(player)
+    client.get(f"/play/{round.game_id}")  # sets the CSRF cookie, as the page does
+    token = client.cookies["csrftoken"].value
+
+    response = client.post(
+        f"/rounds/{round.pk}/submit", data=body, content_type=content_type,
+        HTTP_X_CSRFTOKEN=token, HTTP_ACCEPT="application/json",
+    )  # fmt: skip
+
+    assert_clear_client_error(response)
+    assert_round_still_open(round, no_queue)
