@@ -4,6 +4,8 @@ PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
+# Local state (SQLite file, embedded Redis socket, secret key); settings read the same.
+VAR_DIR := $(or $(GUESSGAME_VAR_DIR),var)
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/test
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
@@ -39,10 +41,10 @@ serve: export SECURE_SSL_REDIRECT := false
 serve: export SECURE_COOKIES := false
 serve: export SECURE_HSTS_SECONDS := 0
 serve: install
-	@mkdir -p var && test -s var/secret_key || $(PY) -c "import secrets; print(secrets.token_urlsafe(64))" > var/secret_key
-	SECRET_KEY=$$(cat var/secret_key) $(PY) manage.py migrate --noinput
-	SECRET_KEY=$$(cat var/secret_key) $(PY) manage.py collectstatic --noinput --verbosity 0
-	SECRET_KEY=$$(cat var/secret_key) GUESSGAME_PORT=$(PORT) $(VENV)/bin/honcho --procfile Procfile.serve start
+	@mkdir -p $(VAR_DIR) && test -s $(VAR_DIR)/secret_key || $(PY) -c "import secrets; print(secrets.token_urlsafe(64))" > $(VAR_DIR)/secret_key
+	SECRET_KEY=$${SECRET_KEY:-$$(cat $(VAR_DIR)/secret_key)} $(PY) manage.py migrate --noinput
+	SECRET_KEY=$${SECRET_KEY:-$$(cat $(VAR_DIR)/secret_key)} $(PY) manage.py collectstatic --noinput --verbosity 0
+	SECRET_KEY=$${SECRET_KEY:-$$(cat $(VAR_DIR)/secret_key)} GUESSGAME_PORT=$(PORT) $(VENV)/bin/honcho --procfile Procfile.serve start
 
 # Tests use their own var/test (database file, embedded Redis socket), never var/.
 test: install
