@@ -92,12 +92,12 @@ def test_the_api_rate_limit_comes_from_guessgame_api_rate(tmp_path):
         "for _ in range(3)]; print(settings.API_RATE, codes)"
     )
     limited = manage(
-        "shell", "-c", script, GUESSGAME_API_RATE="2/m", GUESSGAME_VAR_DIR=str(tmp_path)
+        "shell", "-c", script, GUESSGAME_API_RATE="2/h", GUESSGAME_VAR_DIR=str(tmp_path)
     )
     unlimited = manage(
         "shell", "-c", script, GUESSGAME_API_RATE="off", GUESSGAME_VAR_DIR=str(tmp_path)
     )
 
     # Not a PNG: 400 while within the limit, 429 once over it; never 429 with "off".
-    assert limited.stdout.strip().splitlines()[-1] == "2/m [400, 400, 429]", limited.stderr
+    assert limited.stdout.strip().splitlines()[-1] == "2/h [400, 400, 429]", limited.stderr
     assert unlimited.stdout.strip().splitlines()[-1] == "off [400, 400, 400]", unlimited.stderr

@@ -27,6 +27,36 @@ def http(method: str, url: str, data: bytes | None = None, headers: dict | None 
         return error.code, json.loads(error.read() or b"{}")
 
 
+def wait_until_healthy(base: str, stack: subprocess.Popen, seconds: float = 120) -> dict:
+    """Poll /healthz until it answers 200 (the stack's processes start in any order)."""
+    deadline = time.monotonic() + seconds
+    status, body = None, None
+    while time.monotonic() < deadline and stack.poll() is None:
+        try:
+            status, body = http("GET", base + "/healthz")
+            if status == 200:
+                return body
+        except (urllib.error.URLError, ConnectionError):
+            pass
+        time.sleep(1)
+    raise AssertionError(f"/healthz never answered 200: {status} {body}")
+
+
+def stop_with_ctrl_c(stack: subprocess.Popen) -> bytes:
+    """Ctrl-C the whole process group; every process of the stack must be gone after."""
+    os.killpg(stack.pid, signal.SIGINT)
+    try:
+        output, _ = stack.communicate(timeout=30)
+    except subprocess.TimeoutExpired:
+        os.killpg(stack.pid, signal.SIGKILL)
+        output, _ = stack.communicate()
+    time.sleep(1)
+    with pytest.raises(ProcessLookupError):
+        os.killpg(stack.pid, 0)
+    assert b"Traceback" not in output, output.decode()[-3000:]
+    return output
+
+
 @pytest.mark.integration
 def test_a_fresh_checkout_migrates_starts_and_predicts_with_no_services(tmp_path):
     # The shipped model is part of the repository: without it nothing could predict.
@@ -48,17 +78,7 @@ def test_a_fresh_checkout_migrates_starts_and_predicts_with_no_services(tmp_path
     )  # fmt: skip
     base = f"http://127.0.0.1:{env['GUESSGAME_PORT']}"
     try:
-        deadline = time.monotonic() + 90
-        status, body = None, None
-        while time.monotonic() < deadline:
-            try:
-                status, body = http("GET", base + "/healthz")
-                if status == 200:
-                    break
-            except (urllib.error.URLError, ConnectionError):
-                pass
-            time.sleep(1)
-        assert status == 200, body
+        body = wait_until_healthy(base, stack)
         assert body["broker"]["embedded"] is True
         assert body["database"]["vendor"] == "sqlite"
 
@@ -71,17 +91,8 @@ def test_a_fresh_checkout_migrates_starts_and_predicts_with_no_services(tmp_path
         assert prediction["digit"] == 7
         assert prediction["model_version"] == body["model_version"]
     finally:
-        os.killpg(stack.pid, signal.SIGINT)
-        try:
-            output, _ = stack.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(stack.pid, signal.SIGKILL)
-            output, _ = stack.communicate()
-    # Ctrl-C stops every process of the stack: none of the group is left running.
-    time.sleep(1)
-    with pytest.raises(ProcessLookupError):
-        os.killpg(stack.pid, 0)
-    assert b"Traceback" not in output, output.decode()[-3000:]
+        # Ctrl-C stops every process of the stack: none of the group is left running.
+        stop_with_ctrl_c(stack)
 
 
 @pytest.mark.integration
@@ -98,17 +109,7 @@ def test_make_serve_runs_the_production_stack_with_no_services_and_stops_on_ctrl
     )  # fmt: skip
     base = f"http://127.0.0.1:{env['PORT']}"
     try:
-        deadline = time.monotonic() + 120
-        status, body = None, None
-        while time.monotonic() < deadline and stack.poll() is None:
-            try:
-                status, body = http("GET", base + "/healthz")
-                if status == 200:
-                    break
-            except (urllib.error.URLError, ConnectionError):
-                pass
-            time.sleep(1)
-        assert status == 200, body
+        body = wait_until_healthy(base, stack)
         assert body["broker"]["embedded"] is True and body["workers"]["count"] >= 1
 
         png = render_strokes(SEVEN)
@@ -133,13 +134,4 @@ def test_make_serve_runs_the_production_stack_with_no_services_and_stops_on_ctrl
         with urllib.request.urlopen(base + stylesheet, timeout=10) as css:  # whitenoise
             assert css.status == 200 and "max-age" in css.headers.get("Cache-Control", "")
     finally:
-        os.killpg(stack.pid, signal.SIGINT)
-        try:
-            output, _ = stack.communicate(timeout=30)
-        except subprocess.TimeoutExpired:
-            os.killpg(stack.pid, signal.SIGKILL)
-            output, _ = stack.communicate()
-    time.sleep(1)
-    with pytest.raises(ProcessLookupError):
-        os.killpg(stack.pid, 0)
-    assert b"Traceback" not in output, output.decode()[-3000:]
+        stop_with_ctrl_c(stack)
