@@ -15,6 +15,7 @@ from django.utils.html import format_html
 
 from guessgame.game.models import Drawing, Game, ReviewDecision, Round
 from guessgame.review import services
+from guessgame.review.admin import ReadOnlyAdmin
 from guessgame.review.models import Reprediction
 
 CONFIDENCE_BANDS = {
@@ -275,7 +276,7 @@ class DrawingAdmin(admin.ModelAdmin):
 
 
 @admin.register(ReviewDecision)
-class ReviewDecisionAdmin(admin.ModelAdmin):
+class ReviewDecisionAdmin(ReadOnlyAdmin):
     """The audit trail: visible, never edited."""
 
     list_display = [
@@ -290,15 +291,6 @@ class ReviewDecisionAdmin(admin.ModelAdmin):
     list_filter = ["new_status", "reviewer", "decided_at"]
     search_fields = ["reviewer__username"]
     list_select_related = ["reviewer", "drawing"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class RoundInline(admin.TabularInline):
