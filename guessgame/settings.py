@@ -5,6 +5,7 @@ install). ``DJANGO_ENV=production`` switches to the hardened defaults that
 ``manage.py check --deploy`` expects, and then ``SECRET_KEY`` must be given.
 """
 
+import os
 from datetime import timedelta
 from pathlib import Path
 
@@ -35,8 +36,17 @@ def _local_secret_key() -> str:
 
     path = VAR_DIR / "secret_key"
     if not path.exists():
-        path.write_text(get_random_secret_key())
-        path.chmod(0o600)
+        # Web, worker and manage.py may start together: write aside, then link into place,
+        # so every process reads the same complete key (the first link wins).
+        draft = path.with_name(f".secret_key.{os.getpid()}")
+        draft.write_text(get_random_secret_key())
+        draft.chmod(0o600)
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass
+        finally:
+            draft.unlink()
     return path.read_text().strip()
 
 

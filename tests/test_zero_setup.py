@@ -27,7 +27,24 @@ def http(method: str, url: str, data: bytes | None = None, headers: dict | None 
         return error.code, json.loads(error.read() or b"{}")
 
 
-def wait_until_healthy(base: str, stack: subprocess.Popen, seconds: float = 120) -> dict:
+def start_stack(command: list[str], env: dict, log: Path) -> subprocess.Popen:
+    """Start a process manager in its own process group, its output going to `log` (a file,
+    not a pipe: nothing reads a pipe while the test waits, and a failure shows it all)."""
+    with log.open("wb") as out:
+        return subprocess.Popen(
+            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )  # fmt: skip
+
+
+def first_traceback(log: Path) -> str:
+    """The stack's output around its first traceback (else its end), for failure messages."""
+    text = log.read_text(errors="replace")
+    at = text.find("Traceback")
+    return text[max(0, at - 1500) : at + 4000] if at >= 0 else text[-4000:]
+
+
+def wait_until_healthy(base: str, stack: subprocess.Popen, log: Path, seconds: float = 120) -> dict:
     """Poll /healthz until it answers 200 (the stack's processes start in any order)."""
     deadline = time.monotonic() + seconds
     status, body = None, None
@@ -36,25 +53,24 @@ def wait_until_healthy(base: str, stack: subprocess.Popen, seconds: float = 120)
             status, body = http("GET", base + "/healthz")
             if status == 200:
                 return body
-        except (urllib.error.URLError, ConnectionError):
-            pass
+        except (urllib.error.URLError, ConnectionError) as error:
+            status, body = None, repr(error)
         time.sleep(1)
-    raise AssertionError(f"/healthz never answered 200: {status} {body}")
+    raise AssertionError(f"/healthz never answered 200: {status} {body}\n{first_traceback(log)}")
 
 
-def stop_with_ctrl_c(stack: subprocess.Popen) -> bytes:
+def stop_with_ctrl_c(stack: subprocess.Popen, log: Path) -> None:
     """Ctrl-C the whole process group; every process of the stack must be gone after."""
     os.killpg(stack.pid, signal.SIGINT)
     try:
-        output, _ = stack.communicate(timeout=30)
+        stack.wait(timeout=30)
     except subprocess.TimeoutExpired:
         os.killpg(stack.pid, signal.SIGKILL)
-        output, _ = stack.communicate()
+        stack.wait()
     time.sleep(1)
     with pytest.raises(ProcessLookupError):
         os.killpg(stack.pid, 0)
-    assert b"Traceback" not in output, output.decode()[-3000:]
-    return output
+    assert "Traceback" not in log.read_text(errors="replace"), first_traceback(log)
 
 
 @pytest.mark.integration
@@ -71,14 +87,13 @@ def test_a_fresh_checkout_migrates_starts_and_predicts_with_no_services(tmp_path
     assert migrate.returncode == 0, migrate.stderr
     assert (tmp_path / "var" / "db.sqlite3").exists()
 
-    stack = subprocess.Popen(
-        [str(Path(sys.executable).parent / "honcho"), "--procfile", "Procfile", "start"],
-        cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-        start_new_session=True,
-    )  # fmt: skip
+    log = tmp_path / "stack.log"
+    stack = start_stack(
+        [str(Path(sys.executable).parent / "honcho"), "--procfile", "Procfile", "start"], env, log
+    )
     base = f"http://127.0.0.1:{env['GUESSGAME_PORT']}"
     try:
-        body = wait_until_healthy(base, stack)
+        body = wait_until_healthy(base, stack, log)
         assert body["broker"]["embedded"] is True
         assert body["database"]["vendor"] == "sqlite"
 
@@ -92,7 +107,7 @@ def test_a_fresh_checkout_migrates_starts_and_predicts_with_no_services(tmp_path
         assert prediction["model_version"] == body["model_version"]
     finally:
         # Ctrl-C stops every process of the stack: none of the group is left running.
-        stop_with_ctrl_c(stack)
+        stop_with_ctrl_c(stack, log)
 
 
 @pytest.mark.integration
@@ -103,13 +118,11 @@ def test_make_serve_runs_the_production_stack_with_no_services_and_stops_on_ctrl
     env = {k: v for k, v in os.environ.items() if k not in drop | {"SECRET_KEY"}}
     env.update(GUESSGAME_VAR_DIR=str(tmp_path / "var"), PORT=str(free_port()))
     env["PATH"] = f"{Path(sys.executable).parent}:{env['PATH']}"
-    stack = subprocess.Popen(
-        ["make", "--no-print-directory", "serve"], cwd=ROOT, env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
-    )  # fmt: skip
+    log = tmp_path / "stack.log"
+    stack = start_stack(["make", "--no-print-directory", "serve"], env, log)
     base = f"http://127.0.0.1:{env['PORT']}"
     try:
-        body = wait_until_healthy(base, stack)
+        body = wait_until_healthy(base, stack, log)
         assert body["broker"]["embedded"] is True and body["workers"]["count"] >= 1
 
         png = render_strokes(SEVEN)
@@ -134,4 +147,4 @@ def test_make_serve_runs_the_production_stack_with_no_services_and_stops_on_ctrl
         with urllib.request.urlopen(base + stylesheet, timeout=10) as css:  # whitenoise
             assert css.status == 200 and "max-age" in css.headers.get("Cache-Control", "")
     finally:
-        stop_with_ctrl_c(stack)
+        stop_with_ctrl_c(stack, log)
