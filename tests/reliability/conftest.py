@@ -26,10 +26,11 @@ class PrivateWorker(WorkerProcess):
     def __init__(self, log_path: Path, redis_url: str):
         super().__init__(log_path, extra_args=("--beat", f"--schedule={log_path.parent}/beat"))
         self.redis_url = redis_url
+        self.app = "guessgame"  # tests.reliability.slow_worker holds each prediction
 
     def start(self, wait: bool = True) -> None:
         argv = [
-            sys.executable, "-m", "celery", "-A", "guessgame", "worker", "--loglevel=INFO",
+            sys.executable, "-m", "celery", "-A", self.app, "worker", "--loglevel=INFO",
             "--concurrency=1", f"--hostname={self.hostname}", "--without-gossip",
             "--without-mingle", *self.extra_args,
         ]  # fmt: skip
@@ -59,11 +60,18 @@ class PrivateWorker(WorkerProcess):
             time.sleep(0.1)
         raise RuntimeError(f"worker never said {text!r}: {self.log_path.read_text()[-3000:]}")
 
+    def started(self) -> list[int]:
+        """Drawing ids whose prediction a slow worker has started (and is holding)."""
+        return self._drawings_logged("event=prediction_started")
+
     def recorded(self) -> list[int]:
         """Drawing ids whose prediction this worker (across restarts) wrote, one per write."""
+        return self._drawings_logged("event=prediction_recorded")
+
+    def _drawings_logged(self, event: str) -> list[int]:
         ids = []
         for line in self.log_path.read_text(errors="replace").splitlines():
-            if "event=prediction_recorded" in line:
+            if event in line:
                 ids.append(int(line.split("drawing=")[1].split()[0]))
         return ids
 

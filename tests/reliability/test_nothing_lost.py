@@ -83,21 +83,29 @@ def test_a_worker_killed_during_predictions_loses_no_drawing(private_stack):
 
 
 def test_a_worker_killed_mid_task_gives_its_drawing_back(private_stack):
-    games = started_games(2)
+    games = started_games(1)
     worker = private_stack.worker
-    ids = submit_all(private_stack, games[:1])
-    # Wait for the first predictions, then kill while the rest are being worked on.
-    deadline = time.monotonic() + 30
-    while not Drawing.objects.filter(pk__in=ids, prediction_status="done").exists():
-        assert time.monotonic() < deadline, "the worker never predicted anything"
-        time.sleep(0.01)
-    worker.kill()
-    ids += submit_all(private_stack, games[1:])
+    worker.stop()
+    worker.app = "tests.reliability.slow_worker"  # holds each prediction before it runs
+    worker.start()
+    ids = submit_all(private_stack, games)
 
+    # A prediction has been delivered and started, and has written nothing yet: kill now.
+    deadline = time.monotonic() + 30
+    while not worker.started():
+        assert time.monotonic() < deadline, "the worker never started a prediction"
+        time.sleep(0.05)
+    in_flight = worker.started()[0]
+    worker.kill()
+    assert Drawing.objects.get(pk=in_flight).prediction_status == "pending"
+    assert worker.recorded() == []
+
+    worker.app = "guessgame"
     worker.start()
     wait_until_all_predicted(ids)
 
     assert_each_predicted_once_and_scored(private_stack, games, ids)
+    assert Counter(worker.recorded())[in_flight] == 1
 
 
 def test_rounds_submitted_while_redis_is_down_are_saved_and_predicted_when_it_returns(
