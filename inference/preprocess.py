@@ -73,6 +73,16 @@ BLANK = np.zeros((FIELD_PX, FIELD_PX), dtype=np.float32)
 BLANK.flags.writeable = False
 
 
+def to_uint8(pixels: np.ndarray) -> np.ndarray:
+    """The model's input as 256 grey levels: how a drawing is stored and sent to a worker."""
+    return np.rint(np.clip(np.asarray(pixels, dtype=np.float32), 0.0, 1.0) * 255).astype(np.uint8)
+
+
+def from_uint8(levels: np.ndarray) -> np.ndarray:
+    """Back to float32 in [0, 1], exactly as the worker feeds the model."""
+    return np.asarray(levels, dtype=np.uint8).astype(np.float32) * np.float32(1 / 255)
+
+
 def preprocess_png(data: bytes) -> Preprocessed:
     """Decode a PNG drawing and normalise it like MNIST; raise DrawingError on bad input."""
     return preprocess_array(ink_from_png(data))

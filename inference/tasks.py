@@ -13,6 +13,7 @@ import numpy as np
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
+from inference.preprocess import from_uint8, to_uint8
 from inference.runtime import FIELD_PX, predict_with_active
 
 PIXELS = FIELD_PX * FIELD_PX
@@ -20,9 +21,8 @@ PIXELS = FIELD_PX * FIELD_PX
 
 def encode_pixels(pixels: np.ndarray) -> str:
     """A (28, 28) float drawing in [0, 1] as base64 of 784 uint8 bytes."""
-    array = np.asarray(pixels, dtype=np.float32).reshape(FIELD_PX, FIELD_PX)
-    quantised = np.rint(np.clip(array, 0.0, 1.0) * 255).astype(np.uint8)
-    return base64.b64encode(quantised.tobytes()).decode("ascii")
+    levels = to_uint8(np.asarray(pixels).reshape(FIELD_PX, FIELD_PX))
+    return base64.b64encode(levels.tobytes()).decode("ascii")
 
 
 def decode_pixels(batch: list[str]) -> np.ndarray:
@@ -38,8 +38,7 @@ def decode_pixels(batch: list[str]) -> np.ndarray:
         if len(raw) != PIXELS:
             raise ValueError(f"Drawing {index} has {len(raw)} bytes, expected {PIXELS}.")
         buffer += raw
-    pixels = np.frombuffer(bytes(buffer), dtype=np.uint8).reshape(-1, FIELD_PX, FIELD_PX)
-    return pixels.astype(np.float32) * np.float32(1 / 255)
+    return from_uint8(np.frombuffer(bytes(buffer), dtype=np.uint8).reshape(-1, FIELD_PX, FIELD_PX))
 
 
 @shared_task(

@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from inference.preprocess import from_uint8
+
 IMAGE_PX = 28
 N_CLASSES = 10
 EXPECTED_SIZES = {"train": 60_000, "test": 10_000}
@@ -125,7 +127,7 @@ def load_player_drawings(path: str | Path) -> Split:
         labels = archive["labels"]
         ids = archive["ids"]
     if images.dtype == np.uint8:
-        images = images.astype(np.float32) / 255.0
+        images = from_uint8(images)  # as the worker feeds the model
     split = Split(images=np.asarray(images, dtype=np.float32), labels=labels.astype(np.int64))
     if len(ids) != len(labels):
         raise ValueError(f"{path}: {len(ids)} ids for {len(labels)} labels.")

@@ -22,7 +22,7 @@ from scipy import ndimage
 from skimage.morphology import skeletonize
 
 from inference.canvas import CANVAS_PX, PEN_PX, render_strokes
-from inference.preprocess import preprocess_png
+from inference.preprocess import from_uint8, preprocess_png, to_uint8
 
 Predict = Callable[[np.ndarray], np.ndarray]
 """Takes (N, 28, 28) float32 in [0, 1], returns (N, 10) probabilities."""
@@ -110,8 +110,11 @@ def canvas_drawings(
 
 
 def canvas_pixels(pngs: list[bytes]) -> np.ndarray:
-    """The game's preprocessing of each PNG, (N, 28, 28) float32."""
-    return np.stack([preprocess_png(png).pixels for png in pngs]) if pngs else np.zeros((0, 28, 28))
+    """The game's preprocessing of each PNG, (N, 28, 28) float32, in the 256 grey levels
+    a drawing has when it reaches the worker."""
+    if not pngs:
+        return np.zeros((0, 28, 28), dtype=np.float32)
+    return from_uint8(np.stack([to_uint8(preprocess_png(png).pixels) for png in pngs]))
 
 
 # --- models --------------------------------------------------------------------------

@@ -13,6 +13,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from guessgame.game import constants
+from inference.preprocess import from_uint8
 
 
 class Game(models.Model):
@@ -210,10 +211,7 @@ class Drawing(models.Model):
         """The model's 28x28 input as float32 in [0, 1], or None before preprocessing."""
         if not self.pixels:
             return None
-        return (
-            np.frombuffer(bytes(self.pixels), dtype=np.uint8).reshape(28, 28).astype(np.float32)
-            / 255
-        )
+        return from_uint8(np.frombuffer(bytes(self.pixels), dtype=np.uint8).reshape(28, 28))
 
 
 class ReviewDecision(models.Model):

@@ -22,7 +22,7 @@ from django.utils import timezone
 from guessgame.game import constants
 from guessgame.game.models import Drawing, Game, Round
 from guessgame.game.scoring import RoundPlay, RoundScore, score_game
-from inference.preprocess import preprocess_png
+from inference.preprocess import preprocess_png, to_uint8
 
 log = logging.getLogger(__name__)
 
@@ -184,7 +184,7 @@ def clean_strokes(strokes: object) -> list:
 
 def pixels_to_bytes(pixels: np.ndarray) -> bytes:
     """The model's 28x28 float input in [0, 1] as 784 uint8 bytes."""
-    return (np.clip(pixels, 0.0, 1.0) * 255).round().astype(np.uint8).tobytes()
+    return to_uint8(pixels).tobytes()
 
 
 def round_submit(

@@ -120,7 +120,7 @@ def drawing_pixels(drawing: Drawing) -> np.ndarray | None:
     """
     if drawing.pixels and len(bytes(drawing.pixels)) == IMAGE_PX * IMAGE_PX:
         return np.frombuffer(bytes(drawing.pixels), dtype=np.uint8).reshape(IMAGE_PX, IMAGE_PX)
-    from inference.preprocess import DrawingError, preprocess_png
+    from inference.preprocess import DrawingError, preprocess_png, to_uint8
 
     try:
         result = preprocess_png(bytes(drawing.image_png or b""))
@@ -128,7 +128,7 @@ def drawing_pixels(drawing: Drawing) -> np.ndarray | None:
         return None
     if result.blank:
         return None
-    return np.round(np.clip(result.pixels, 0, 1) * 255).astype(np.uint8)
+    return to_uint8(result.pixels)
 
 
 def recognized(drawing: Drawing) -> bool:

@@ -33,6 +33,7 @@ import numpy as np
 from django.conf import settings
 
 from guessgame.review import export
+from inference.preprocess import from_uint8
 
 log = logging.getLogger(__name__)
 
@@ -310,7 +311,7 @@ def retrain(
 
     # --- 4. evaluate both models ---
     test = training_data.load_mnist().test.take(limit)
-    held_images = images[held_idx].astype(np.float32) / 255.0
+    held_images = from_uint8(images[held_idx])
     held_labels = labels[held_idx]
 
     def on_players(predict) -> dict | None:

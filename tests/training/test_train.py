@@ -168,3 +168,5 @@ def test_the_canvas_benchmark_is_deterministic(few_digits):
     pixels = evaluate.canvas_pixels(evaluate.canvas_drawings(images))
     assert pixels.shape == (5, 28, 28)
     assert 0.0 <= pixels.min() and pixels.max() <= 1.0
+    # What the worker is given: 256 grey levels, as the drawing travels from the web.
+    assert np.abs(pixels * 255 - np.rint(pixels * 255)).max() < 1e-3
