@@ -8,7 +8,6 @@ picture then goes to a Celery worker, batched with the drawings that arrive toge
 
 from __future__ import annotations
 
-import logging
 import os
 import threading
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -25,8 +24,6 @@ from inference.preprocess import DrawingError, preprocess_png
 from inference.tasks import encode_pixels, predict_pixels
 
 __all__ = ["DrawingError", "PredictionFailed", "WorkerUnavailable", "predict_png"]
-
-log = logging.getLogger(__name__)
 
 GRACE_SECONDS = 0.5
 """Extra wait for a request beyond the dispatcher's own timeout, which answers first."""
@@ -59,7 +56,9 @@ def send_to_worker(batch: list[str], *, timeout: float) -> dict:
     """Run one ``predict_pixels`` task and wait for it, at most ``timeout`` seconds.
 
     The message expires with the wait, so a worker that comes back after an outage
-    skips drawings nobody is waiting for any more.
+    skips drawings nobody is waiting for any more. The result is not deleted after it
+    is read: that would cost a Redis round trip on every request, and it expires by
+    itself (``CELERY_RESULT_EXPIRES``).
     """
     options = {"expires": timeout}
     if queue := predict_queue():
@@ -79,14 +78,6 @@ def send_to_worker(batch: list[str], *, timeout: float) -> dict:
         raise WorkerUnavailable("The prediction queue cannot be reached.") from exc
     except Exception as exc:  # the task's own error, re-raised by Celery
         raise PredictionFailed(f"The prediction failed: {exc}") from exc
-    finally:
-        # Results are read once; without this each would sit in Redis for an hour.
-        # With Redis gone it cannot be forgotten (it expires by itself): keep the
-        # answer or the error above rather than raise this one.
-        try:
-            result.forget()
-        except Exception as exc:
-            log.warning("event=result_forget_failed error=%r", exc)
 
 
 _batcher: Batcher | None = None

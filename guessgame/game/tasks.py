@@ -30,6 +30,7 @@ SWEEP_BATCH = 500
 
 @shared_task(
     bind=True,
+    ignore_result=True,  # the drawing's row is the result; nobody waits on the task
     # Only what may pass by itself: the database restarting, a dropped connection, or
     # no active model for a moment; anything else stays pending for the sweep.
     autoretry_for=(OperationalError, InterfaceError, NoActiveModel),
@@ -58,7 +59,7 @@ def predict_drawing(self, drawing_id: int) -> str:
     return "predicted" if recorded else "already predicted"
 
 
-@shared_task
+@shared_task(ignore_result=True)
 def requeue_pending_predictions(older_than_seconds: float = PENDING_GRACE_SECONDS) -> int:
     """Queue again every drawing still waiting for the model; returns how many."""
     cutoff = timezone.now() - timedelta(seconds=older_than_seconds)

@@ -169,3 +169,16 @@ def test_the_openapi_description_is_served_and_describes_predict(api):
     assert set(document["paths"]["/predict"]["post"]["responses"]) == {
         "200", "400", "405", "413", "415", "429", "503",
     }  # fmt: skip
+
+
+def test_an_answer_is_not_deleted_on_the_request_path_but_expires_by_itself(api, path):
+    """Deleting each result would cost every request a Redis round trip; a TTL does it."""
+    import redis
+    from django.conf import settings
+
+    store = redis.Redis.from_url(settings.REDIS_URL)
+    before = set(store.scan_iter("celery-task-meta-*"))
+    assert_matches_contract(api.post(URL, ONE, content_type="image/png"), 200)
+    answers = set(store.scan_iter("celery-task-meta-*")) - before
+    assert len(answers) == 1
+    assert 0 < store.ttl(answers.pop()) <= 300

@@ -104,14 +104,9 @@ def test_a_worker_that_does_not_answer_is_reported_as_unavailable(send):
 
 
 def test_a_celery_timeout_becomes_worker_unavailable(monkeypatch):
-    forgotten = []
-
     class Result:
         def get(self, timeout):
             raise CeleryTimeout("timed out")
-
-        def forget(self):
-            forgotten.append(True)
 
     sent = {}
 
@@ -124,13 +119,11 @@ def test_a_celery_timeout_becomes_worker_unavailable(monkeypatch):
         client.send_to_worker(["x"], timeout=0.2)
     # The message expires with the wait: a late worker skips it.
     assert sent["expires"] == 0.2
-    assert forgotten == [True]
 
 
 def test_a_task_error_becomes_prediction_failed(monkeypatch):
     result = SimpleNamespace(
-        get=lambda timeout: (_ for _ in ()).throw(RuntimeError("No model version is active")),
-        forget=lambda: None,
+        get=lambda timeout: (_ for _ in ()).throw(RuntimeError("No model version is active"))
     )
     monkeypatch.setattr(client.predict_pixels, "apply_async", lambda args, **options: result)
     with pytest.raises(PredictionFailed, match="No model version is active"):
@@ -146,20 +139,11 @@ def test_a_result_store_that_cannot_subscribe_makes_the_queue_unavailable(monkey
         client.send_to_worker(["x"], timeout=1)
 
 
-def test_a_result_that_cannot_be_forgotten_keeps_the_answer(monkeypatch):
-    def forget():
-        raise RedisConnectionError("Connection refused")
-
-    result = SimpleNamespace(get=lambda timeout: {"ok": 1}, forget=forget)
-    monkeypatch.setattr(client.predict_pixels, "apply_async", lambda args, **options: result)
-    assert client.send_to_worker(["x"], timeout=1) == {"ok": 1}
-
-
 def test_redis_lost_while_waiting_makes_the_queue_unavailable(monkeypatch):
     def get(timeout):
         raise RedisConnectionError("Connection refused")
 
-    result = SimpleNamespace(get=get, forget=lambda: None)
+    result = SimpleNamespace(get=get)
     monkeypatch.setattr(client.predict_pixels, "apply_async", lambda args, **options: result)
     with pytest.raises(WorkerUnavailable, match="cannot be reached"):
         client.send_to_worker(["x"], timeout=1)
@@ -171,7 +155,7 @@ def test_the_queue_can_be_pointed_elsewhere(monkeypatch, settings):
 
     def apply_async(args, **options):
         sent.update(options)
-        return SimpleNamespace(get=lambda timeout: {"ok": 1}, forget=lambda: None)
+        return SimpleNamespace(get=lambda timeout: {"ok": 1})
 
     monkeypatch.setattr(client.predict_pixels, "apply_async", apply_async)
     client.send_to_worker(["x"], timeout=1)
