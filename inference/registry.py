@@ -34,10 +34,13 @@ def register_model_dir(directory: Path, *, name: str | None = None):
 
 
 def ensure_shipped_model(**kwargs) -> None:
-    """post_migrate hook: with no active version, activate the model shipped in the repo."""
+    """post_migrate hook: activate the model shipped in the repo when no active version
+    can serve: none is active, or the active one's file is gone (an earlier shipped model
+    that an update of the repo replaced)."""
     from inference.models import ModelVersion
 
-    if ModelVersion.objects.filter(is_active=True).exists():
+    active = ModelVersion.active()
+    if active is not None and active.tflite_path.exists():
         return
     shipped = Path(settings.SHIPPED_MODEL_DIR)
     if not (shipped / "model.tflite").exists():
@@ -45,4 +48,5 @@ def ensure_shipped_model(**kwargs) -> None:
         return
     version = register_model_dir(shipped, name=shipped.name)
     version.activate()
-    log.info("event=activated_shipped_model version=%s", version.name)
+    replaced = f" replaced={active.name}" if active is not None else ""
+    log.info("event=activated_shipped_model version=%s%s", version.name, replaced)

@@ -1,0 +1,38 @@
+"""The shipped model becomes active by itself when nothing else can serve (post_migrate)."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from inference.models import ModelVersion
+from inference.registry import ensure_shipped_model, register_model_dir
+
+pytestmark = pytest.mark.django_db
+
+SHIPPED = Path(settings.SHIPPED_MODEL_DIR)
+
+
+def test_with_no_active_version_the_shipped_model_is_activated():
+    ModelVersion.objects.update(is_active=False)
+    ensure_shipped_model()
+    assert ModelVersion.active().name == SHIPPED.name
+
+
+def test_an_active_version_that_can_serve_is_kept(tmp_path):
+    copy = shutil.copytree(SHIPPED, tmp_path / "staff-v7")
+    register_model_dir(copy, name="staff-v7").activate()
+    ensure_shipped_model()
+    assert ModelVersion.active().name == "staff-v7"
+
+
+def test_an_active_version_whose_file_is_gone_gives_way_to_the_shipped_model(tmp_path):
+    # e.g. an earlier shipped model that an update of the repository removed
+    copy = shutil.copytree(SHIPPED, tmp_path / "default-v0")
+    register_model_dir(copy, name="default-v0").activate()
+    shutil.rmtree(copy)
+    ensure_shipped_model()
+    assert ModelVersion.active().name == SHIPPED.name
