@@ -71,7 +71,7 @@ bench: install var/models/seed-full/model.keras
 	$(PY) bench/bench_load.py
 
 train: install
-	$(PY) -m training.train --model default --out inference/shipped/default-v1
+	$(PY) -m training.train --model default --out inference/shipped/default-v2
 
 clean:
 	rm -rf var staticfiles .pytest_cache

@@ -38,7 +38,7 @@ from inference.preprocess import preprocess_png  # noqa: E402
 from training import evaluate  # noqa: E402
 from training.data import load_mnist  # noqa: E402
 
-DEFAULT_DIR = ROOT / "inference" / "shipped" / "default-v1"
+DEFAULT_DIR = ROOT / "inference" / "shipped" / "default-v2"
 SEED_DIR = ROOT / "var" / "models" / "seed-full"
 RESULTS = ROOT / "bench" / "results" / "inference.json"
 WARMUP = 20

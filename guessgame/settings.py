@@ -229,7 +229,7 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # ---------------------------------------------------------------------------
 # Where trained model versions are written (retrain); the shipped one lives in the repo.
 MODEL_DIR = Path(env.str("GUESSGAME_MODEL_DIR", default=str(VAR_DIR / "models")))
-SHIPPED_MODEL_DIR = BASE_DIR / "inference" / "shipped" / "default-v1"
+SHIPPED_MODEL_DIR = BASE_DIR / "inference" / "shipped" / "default-v2"
 # Requests per client for POST /api/v1/predict, django-ratelimit syntax; "off" disables.
 API_RATE = env.str("GUESSGAME_API_RATE", default="600/m")
 # How long the web process waits for a worker before answering 503, in seconds.

@@ -230,6 +230,8 @@ def active_model(db):
     )
     version = ModelVersion.active()
     if version is None:
-        version = register_model_dir(Path(settings.SHIPPED_MODEL_DIR), name="default-v1")
+        version = register_model_dir(
+            Path(settings.SHIPPED_MODEL_DIR), name=Path(settings.SHIPPED_MODEL_DIR).name
+        )
         version.activate()
     return version

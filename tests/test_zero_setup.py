@@ -76,7 +76,7 @@ def stop_with_ctrl_c(stack: subprocess.Popen, log: Path) -> None:
 @pytest.mark.integration
 def test_a_fresh_checkout_migrates_starts_and_predicts_with_no_services(tmp_path):
     # The shipped model is part of the repository: without it nothing could predict.
-    assert (ROOT / "inference" / "shipped" / "default-v1" / "model.tflite").exists()
+    assert (ROOT / "inference" / "shipped" / "default-v2" / "model.tflite").exists()
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     env.update(GUESSGAME_VAR_DIR=str(tmp_path / "var"), GUESSGAME_PORT=str(free_port()))
     env["PATH"] = f"{Path(sys.executable).parent}:{env['PATH']}"

@@ -36,9 +36,12 @@ ELASTIC_MAX_PX = 2.0
 
 # Pen-style redrawing happens on a grid PEN_UPSCALE times finer than 28 px, where a digit
 # is about 80 px tall. The game's 14-px pen draws digits whose skeleton is 53-190 px long, so
-# the pen's radius is 3.7%-13% of the skeleton: 2.5-10.5 px on that grid.
+# the pen's radius is 3.7%-13% of the skeleton: 2.5-10.5 px on that grid. Drawings sent to the
+# API come from other canvases and pens, so radii go up to 18 px (a 25-px pen on a small digit),
+# drawn log-uniformly so the game's range stays the most common (73% of redrawn digits).
+# Measured: thick pens (25 px on 225) 94% -> 98% with no loss at the game's 14 px.
 PEN_UPSCALE = 4
-PEN_RADIUS_RANGE = (2.5, 10.5)
+PEN_RADIUS_RANGE = (2.5, 18.0)
 
 CHUNK = 8192
 """Digits distorted per map_coordinates call (bounds memory: ~3 x 8192 x 784 float64)."""
@@ -120,7 +123,8 @@ def pen_redraw(image: np.ndarray, pen_radius: float) -> np.ndarray:
 
 def pen_style(images: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     """Redraw each digit with a round pen of random width, normalised like the game's."""
-    radii = rng.uniform(*PEN_RADIUS_RANGE, len(images))
+    low, high = np.log(PEN_RADIUS_RANGE)
+    radii = np.exp(rng.uniform(low, high, len(images)))
     out = np.empty((len(images), 28, 28), dtype=np.float32)
     for i, (image, radius) in enumerate(zip(images, radii, strict=True)):
         out[i] = preprocess_array(pen_redraw(image, radius)).pixels

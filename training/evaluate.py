@@ -101,12 +101,22 @@ def digit_as_strokes(
 
 
 def canvas_drawings(
-    images: np.ndarray, *, seed: int = CANVAS_SEED, limit: int | None = None
+    images: np.ndarray,
+    *,
+    seed: int = CANVAS_SEED,
+    limit: int | None = None,
+    pen_px: float = PEN_PX,
 ) -> list[bytes]:
-    """The RGBA PNGs a player's browser would send for these digits (deterministic)."""
+    """The RGBA PNGs a player's browser would send for these digits (deterministic).
+
+    ``pen_px`` other than the game's asks how the model copes with other canvases' pens.
+    """
     rng = np.random.default_rng(seed)
     images = images if limit is None else images[:limit]
-    return [render_strokes(digit_as_strokes(image, rng)) for image in images]
+    return [
+        render_strokes(digit_as_strokes(image, rng, pen_px=pen_px), pen_px=pen_px)
+        for image in images
+    ]
 
 
 def canvas_pixels(pngs: list[bytes]) -> np.ndarray:
@@ -160,11 +170,12 @@ def evaluate(
     *,
     canvas_limit: int | None = None,
     canvas_seed: int = CANVAS_SEED,
+    pen_px: float = PEN_PX,
 ) -> dict:
     """MNIST test accuracy and canvas-benchmark accuracy of one model."""
     mnist_probs = predict(test_images)
     mnist = classification_stats(test_labels, mnist_probs)
-    pngs = canvas_drawings(test_images, seed=canvas_seed, limit=canvas_limit)
+    pngs = canvas_drawings(test_images, seed=canvas_seed, limit=canvas_limit, pen_px=pen_px)
     canvas_labels = test_labels[: len(pngs)]
     canvas = classification_stats(canvas_labels, predict(canvas_pixels(pngs)))
     return {
@@ -183,6 +194,12 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model-dir", required=True, help="folder with model.tflite")
     parser.add_argument("--canvas-limit", type=int, default=None, help="canvas digits (all)")
+    parser.add_argument(
+        "--canvas-seed", type=int, default=CANVAS_SEED, help="another redraw of the digits"
+    )
+    parser.add_argument(
+        "--pen-px", type=float, default=PEN_PX, help=f"pen width on the canvas ({PEN_PX} px)"
+    )
     args = parser.parse_args(argv)
 
     from training.data import load_mnist
@@ -190,10 +207,20 @@ def main(argv: list[str] | None = None) -> None:
     test = load_mnist().test
     model_dir = Path(args.model_dir)
     predict = tflite_predict(model_dir / "model.tflite")
-    stats = evaluate(predict, test.images, test.labels, canvas_limit=args.canvas_limit)
+    stats = evaluate(
+        predict,
+        test.images,
+        test.labels,
+        canvas_limit=args.canvas_limit,
+        canvas_seed=args.canvas_seed,
+        pen_px=args.pen_px,
+    )
     print(f"model:                    {model_dir}")
     print(f"MNIST test accuracy:      {stats['mnist_test_accuracy']:.4%}")
-    canvas = f"{stats['canvas_accuracy']:.4%} ({stats['canvas_size']} digits)"
+    canvas = (
+        f"{stats['canvas_accuracy']:.4%} ({stats['canvas_size']} digits, seed {args.canvas_seed},"
+        f" {args.pen_px:g} px pen)"
+    )
     print(f"canvas benchmark accuracy: {canvas}")
     print("per-digit accuracy (MNIST):", json.dumps(stats["per_digit_accuracy"]))
 

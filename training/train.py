@@ -34,7 +34,7 @@ DEFAULT_EPOCHS = 8  # over MNIST + one augmented copy (120,000 digits an epoch)
 DEFAULT_PEAK_LR = 2e-3
 DEFAULT_WARMUP_EPOCHS = 0.5
 DEFAULT_FINAL_LR_FRACTION = 0.01
-PEN_FRACTION = 0.6  # share of the augmented copy redrawn with a round pen
+PEN_FRACTION = 0.7  # share of the augmented copy redrawn with a round pen
 AUGMENT_CHUNK = 5000
 MODELS = ("seed", "default")
 

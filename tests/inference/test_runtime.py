@@ -106,7 +106,7 @@ from inference.canvas import render_strokes
 from inference.preprocess import preprocess_png
 from inference.runtime import LiteRTModel
 drawing = preprocess_png(render_strokes([[[112, 40], [112, 190]]]))
-model = LiteRTModel(Path("inference/shipped/default-v1/model.tflite"))
+model = LiteRTModel(Path("inference/shipped/default-v2/model.tflite"))
 probabilities = model.predict(drawing.pixels[None])
 assert probabilities.shape == (1, 10), probabilities.shape
 print(sorted(name for name in sys.modules if name.split(".")[0] in {"tensorflow", "keras"}))

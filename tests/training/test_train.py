@@ -165,6 +165,10 @@ def test_the_canvas_benchmark_is_deterministic(few_digits):
     images = few_digits.test.images[:5]
     assert evaluate.canvas_drawings(images, seed=1) == evaluate.canvas_drawings(images, seed=1)
     assert evaluate.canvas_drawings(images, seed=1) != evaluate.canvas_drawings(images, seed=2)
+    # Another canvas's pen: thicker strokes, more ink, the same digits.
+    thin = evaluate.canvas_pixels(evaluate.canvas_drawings(images, pen_px=6))
+    thick = evaluate.canvas_pixels(evaluate.canvas_drawings(images, pen_px=25))
+    assert (thick > 0.5).sum() > 1.5 * (thin > 0.5).sum()
     pixels = evaluate.canvas_pixels(evaluate.canvas_drawings(images))
     assert pixels.shape == (5, 28, 28)
     assert 0.0 <= pixels.min() and pixels.max() <= 1.0
