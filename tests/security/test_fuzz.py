@@ -80,6 +80,19 @@ def player_round(db):
     return player, round
 
 
+@pytest.fixture
+def my_round(client, player_round):
+    """The fuzzer's open round, with the test client logged in as its player."""
+    player, round = player_round
+    client.force_login(player)
+    return round
+
+
+def submit(client, round, data=None, **kwargs):
+    """POST to the round's submission URL, as play.js does (or as anything else might)."""
+    return client.post(f"/rounds/{round.pk}/submit", data, **kwargs)
+
+
 def assert_clear_client_error(response) -> None:
     assert 400 <= response.status_code < 500, (response.status_code, response.content[:300])
     error = response.json()["error"]
@@ -112,14 +125,11 @@ def test_the_api_refuses_wrong_content_types(client, no_queue, content_type):
 @FUZZ
 @given(body=BAD_IMAGES)
 def test_a_round_with_a_bad_image_is_refused_and_nothing_is_stored(
-    client, no_queue, player_round, body
+    client, no_queue, my_round, body
 ):
-    player, round = player_round
-    client.force_login(player)
+    round = my_round
 
-    response = client.post(
-        f"/rounds/{round.pk}/submit", {"image": io.BytesIO(body), "strokes": json.dumps(SEVEN)}
-    )
+    response = submit(client, round, {"image": io.BytesIO(body), "strokes": json.dumps(SEVEN)})
 
     assert_clear_client_error(response)
     assert Drawing.objects.count() == 0
@@ -150,13 +160,13 @@ BAD_STROKES = st.one_of(
 @FUZZ
 @given(strokes=BAD_STROKES)
 def test_a_round_with_malformed_strokes_is_refused_and_nothing_is_stored(
-    client, no_queue, player_round, strokes
+    client, no_queue, my_round, strokes
 ):
-    player, round = player_round
-    client.force_login(player)
+    round = my_round
 
-    response = client.post(
-        f"/rounds/{round.pk}/submit",
+    response = submit(
+        client,
+        round,
         {"image": io.BytesIO(render_strokes(SEVEN)), "strokes": strokes},
     )
 
@@ -227,12 +237,11 @@ RAW_BODIES = st.one_of(
 @FUZZ
 @given(content_type=RAW_CONTENT_TYPES, body=RAW_BODIES)
 def test_a_round_sent_as_a_raw_body_of_any_type_is_refused_and_stays_open(
-    client, no_queue, player_round, content_type, body
+    client, no_queue, my_round, content_type, body
 ):
-    player, round = player_round
-    client.force_login(player)
+    round = my_round
 
-    response = client.post(f"/rounds/{round.pk}/submit", data=body, content_type=content_type)
+    response = submit(client, round, data=body, content_type=content_type)
 
     assert_clear_client_error(response)
     assert_round_still_open(round, no_queue)
@@ -258,17 +267,14 @@ MISSING_FIELDS = st.sampled_from(
 
 @FUZZ
 @given(fields=MISSING_FIELDS)
-def test_a_round_with_a_missing_field_is_refused_and_stays_open(
-    client, no_queue, player_round, fields
-):
-    player, round = player_round
-    client.force_login(player)
+def test_a_round_with_a_missing_field_is_refused_and_stays_open(client, no_queue, my_round, fields):
+    round = my_round
     data = {
         name: io.BytesIO(render_strokes(SEVEN)) if value == "render_strokes" else value
         for name, value in fields.items()
     }
 
-    response = client.post(f"/rounds/{round.pk}/submit", data)
+    response = submit(client, round, data)
 
     assert_clear_client_error(response)
     assert_round_still_open(round, no_queue)
@@ -285,15 +291,10 @@ OVERSIZED_IMAGES = st.one_of(
 
 @HEAVY_FUZZ
 @given(image=OVERSIZED_IMAGES)
-def test_a_round_with_an_oversized_image_is_refused_as_too_large(
-    client, no_queue, player_round, image
-):
-    player, round = player_round
-    client.force_login(player)
+def test_a_round_with_an_oversized_image_is_refused_as_too_large(client, no_queue, my_round, image):
+    round = my_round
 
-    response = client.post(
-        f"/rounds/{round.pk}/submit", {"image": io.BytesIO(image), "strokes": json.dumps(SEVEN)}
-    )
+    response = submit(client, round, {"image": io.BytesIO(image), "strokes": json.dumps(SEVEN)})
 
     assert_clear_client_error(response)
     assert response.status_code == 413
@@ -315,13 +316,13 @@ HUGE_OR_MALFORMED_STROKES = st.one_of(
 @HEAVY_FUZZ
 @given(strokes=HUGE_OR_MALFORMED_STROKES)
 def test_a_round_with_huge_or_malformed_strokes_is_refused_and_stays_open(
-    client, no_queue, player_round, strokes
+    client, no_queue, my_round, strokes
 ):
-    player, round = player_round
-    client.force_login(player)
+    round = my_round
 
-    response = client.post(
-        f"/rounds/{round.pk}/submit",
+    response = submit(
+        client,
+        round,
         {"image": io.BytesIO(render_strokes(SEVEN)), "strokes": strokes},
     )
 
@@ -340,14 +341,13 @@ def test_a_round_with_huge_or_malformed_strokes_is_refused_and_stays_open(
         st.integers(3, 6).map(lambda megabytes: b"\0" * megabytes * 1024 * 1024),
     )
 )
-def test_a_hand_made_multipart_body_is_refused_and_stays_open(client, no_queue, player_round, body):
-    player, round = player_round
-    client.force_login(player)
+def test_a_hand_made_multipart_body_is_refused_and_stays_open(client, no_queue, my_round, body):
+    round = my_round
     fields = multipart_body(("image", body, True), ("strokes", json.dumps(SEVEN).encode(), False))
     too_many = multipart_body(*[(f"f{n}", b"1", False) for n in range(2_000)])
 
     for data in (fields, too_many):
-        response = client.post(f"/rounds/{round.pk}/submit", data=data, content_type=MULTIPART)
+        response = submit(client, round, data=data, content_type=MULTIPART)
         assert_clear_client_error(response)
     assert_round_still_open(round, no_queue)
 
@@ -398,8 +398,8 @@ def test_with_csrf_checks_on_an_unreadable_round_is_still_a_clear_json_4xx(
     client.get(f"/play/{round.game_id}")  # sets the CSRF cookie, as the page does
     token = client.cookies["csrftoken"].value
 
-    response = client.post(
-        f"/rounds/{round.pk}/submit", data=body, content_type=content_type,
+    response = submit(
+        client, round, data=body, content_type=content_type,
         HTTP_X_CSRFTOKEN=token, HTTP_ACCEPT="application/json",
     )  # fmt: skip
 
