@@ -38,10 +38,17 @@ def start_stack(command: list[str], env: dict, log: Path) -> subprocess.Popen:
 
 
 def first_traceback(log: Path) -> str:
-    """The stack's output around its first traceback (else its end), for failure messages."""
+    """The stack's first error line, then the output around its traceback (else the log's
+    end), for failure messages: the error comes first, so a shortened report still has it."""
     text = log.read_text(errors="replace")
     at = text.find("Traceback")
-    return text[max(0, at - 1500) : at + 4000] if at >= 0 else text[-4000:]
+    if at < 0:
+        return text[-4000:]
+    start = text.rfind("\n", 0, at) + 1
+    process = text[start:at].split("|")[0][9:].strip()  # "16:30:07 web.1    | " -> web.1
+    lines = [line.split("| ", 1)[-1] for line in text[at:].splitlines()[1:] if process in line[:30]]
+    error = next((line for line in lines if line and not line[0].isspace()), "?")
+    return f"first error: {error}\n" + text[max(0, at - 1500) : at + 4000]
 
 
 def wait_until_healthy(base: str, stack: subprocess.Popen, log: Path, seconds: float = 120) -> dict:
