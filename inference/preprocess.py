@@ -34,10 +34,13 @@ INK_LEVEL = 0.1
 """Coverage (0-1) above which a pixel counts as ink for the bounding box and blank test."""
 
 MIN_INK_PIXELS = 4
-"""Fewer ink pixels than this (or than MIN_INK_FRACTION of the image) is a blank drawing."""
+"""Fewer ink pixels than this is a blank drawing."""
 
-MIN_INK_FRACTION = 0.0005
-"""Share of the image's pixels below which the ink is a stray speck: 25 px on a 225 canvas."""
+MIN_EXTENT_FRACTION = 0.02
+"""Ink whose width and height both stay under this share of the image's longer side is a
+stray speck, so a blank drawing: 4 px on the 225-px canvas, where a tap of the 14-px pen
+is a dot and not blank. Judged by extent, not by ink pixels, so a thin pen on a large
+image (a 1-px line 300 px long on 2000x2000) is still a drawing."""
 
 # Pillow refuses (DecompressionBombError) images over twice this many pixels at open();
 # we check the header's size against MAX_SIDE ourselves before decoding anything.
@@ -205,7 +208,8 @@ def preprocess_array(ink: np.ndarray) -> Preprocessed:
         return Preprocessed(pixels=BLANK, blank=True)
     cols = np.flatnonzero(mask.any(axis=0))
     ink_pixels = int(np.count_nonzero(mask[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]))
-    if ink_pixels < max(MIN_INK_PIXELS, MIN_INK_FRACTION * ink.size):
+    extent = max(rows[-1] - rows[0], cols[-1] - cols[0]) + 1
+    if ink_pixels < MIN_INK_PIXELS or extent < MIN_EXTENT_FRACTION * max(ink.shape):
         return Preprocessed(pixels=BLANK, blank=True)
 
     digit = ink[rows[0] : rows[-1] + 1, cols[0] : cols[-1] + 1]

@@ -191,6 +191,26 @@ def test_a_stray_speck_is_blank():
     assert preprocess_png(alpha_png(mask)).blank
 
 
+def test_a_speck_on_a_large_image_is_blank():
+    mask = np.zeros((2000, 2000), dtype=bool)
+    mask[900:930, 900:930] = True  # 900 ink pixels, but 1.5% of the side
+    assert preprocess_png(alpha_png(mask)).blank
+
+
+def test_a_thin_stroke_on_a_large_image_is_a_drawing():
+    mask = np.zeros((2000, 2000), dtype=bool)
+    mask[800:1100, 1000] = True  # a "1": 300 ink pixels, 15% of the side
+    result = preprocess_png(alpha_png(mask))
+    assert not result.blank
+    assert result.pixels.max() == pytest.approx(1.0)
+
+
+def test_a_small_digit_in_a_corner_of_a_large_image_is_a_drawing():
+    mask = np.zeros((400, 400), dtype=bool)
+    mask[300:328, 40:42] = True  # a 28-px "1", 56 ink pixels, 7% of the side
+    assert not preprocess_png(alpha_png(mask)).blank
+
+
 def test_a_white_page_is_blank():
     assert preprocess_png(gray_png(np.zeros((50, 50), dtype=bool), ink=0, paper=255)).blank
 
