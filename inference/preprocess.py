@@ -168,6 +168,11 @@ def _open_png(data: bytes) -> Image.Image:
 
 
 def _ink_from_image(image: Image.Image) -> np.ndarray:
+    if image.mode.startswith("I"):
+        # 16-bit grey (Pillow's "I;16"/"I"): converting to "L" would clip every level
+        # above 255 to white, so scale the levels ourselves.
+        gray = np.asarray(image, dtype=np.float32) * np.float32(1 / 65535)
+        return _ink_from_gray(np.clip(gray, 0.0, 1.0))
     has_alpha = "A" in image.getbands() or "transparency" in image.info
     if has_alpha:
         if image.mode not in ("RGBA", "LA", "PA"):

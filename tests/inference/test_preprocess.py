@@ -150,6 +150,14 @@ def test_an_opaque_rgba_picture_is_read_by_darkness():
     np.testing.assert_allclose(preprocess_png(png_bytes(rgba)).pixels, expected, atol=1e-5)
 
 
+def test_a_16_bit_grey_png_is_read_at_its_full_depth():
+    levels = np.where(shape_mask(), 0, 65535).astype(np.uint16)
+    data = png_bytes(Image.fromarray(levels))
+    assert Image.open(io.BytesIO(data)).mode.startswith("I")
+    expected = preprocess_png(gray_png(shape_mask(), ink=0, paper=255)).pixels
+    np.testing.assert_allclose(preprocess_png(data).pixels, expected, atol=1e-5)
+
+
 def test_a_grey_paper_scan_is_read_against_its_paper():
     expected = preprocess_png(gray_png(shape_mask(), ink=0, paper=255)).pixels
     scan = preprocess_png(gray_png(shape_mask(), ink=20, paper=200)).pixels
