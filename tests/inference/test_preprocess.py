@@ -151,10 +151,10 @@ def test_an_opaque_rgba_picture_is_read_by_darkness():
 
 
 def test_a_16_bit_grey_png_is_read_at_its_full_depth():
-    levels = np.where(shape_mask(), 0, 65535).astype(np.uint16)
+    levels = np.where(shape_mask(), 50 * 257, 65535).astype(np.uint16)  # dark grey ink
     data = png_bytes(Image.fromarray(levels))
     assert Image.open(io.BytesIO(data)).mode.startswith("I")
-    expected = preprocess_png(gray_png(shape_mask(), ink=0, paper=255)).pixels
+    expected = preprocess_png(gray_png(shape_mask(), ink=50, paper=255)).pixels
     np.testing.assert_allclose(preprocess_png(data).pixels, expected, atol=1e-5)
 
 
