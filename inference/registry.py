@@ -38,6 +38,7 @@ def ensure_shipped_model(**kwargs) -> None:
     can serve: none is active, or the active one's file is gone (an earlier shipped model
     that an update of the repo replaced)."""
     from inference.models import ModelVersion
+    from inference.signals import shipped_model_activated
 
     active = ModelVersion.active()
     if active is not None and active.tflite_path.exists():
@@ -48,5 +49,6 @@ def ensure_shipped_model(**kwargs) -> None:
         return
     version = register_model_dir(shipped, name=shipped.name)
     version.activate()
+    shipped_model_activated.send(sender=ModelVersion, version=version, replaced=active)
     replaced = f" replaced={active.name}" if active is not None else ""
     log.info("event=activated_shipped_model version=%s%s", version.name, replaced)

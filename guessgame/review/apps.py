@@ -5,3 +5,10 @@ class ReviewConfig(AppConfig):
     name = "guessgame.review"
     label = "review"
     verbose_name = "Staff review"
+
+    def ready(self) -> None:
+        from inference.signals import shipped_model_activated
+
+        from guessgame.review.services import record_shipped_activation
+
+        shipped_model_activated.connect(record_shipped_activation, dispatch_uid="review-shipped")

@@ -83,6 +83,7 @@ class ModelActivation(models.Model):
         ACTIVATE = "activate", "Activated by staff"
         ROLLBACK = "rollback", "Rolled back by staff"
         RETRAIN = "retrain", "Activated by retrain"
+        SHIPPED = "shipped", "Shipped model, activated at migrate"
 
     kind = models.CharField(max_length=10, choices=Kind.choices)
     from_version = models.ForeignKey(
@@ -102,7 +103,7 @@ class ModelActivation(models.Model):
         null=True,
         blank=True,
         related_name="+",
-        help_text="Empty for a retrain run from the command line.",
+        help_text="Empty for a retrain run from the command line or the shipped model.",
     )
     changed_at = models.DateTimeField(default=timezone.now, db_index=True)
     note = models.TextField(blank=True, help_text="Why, e.g. the retrain rule's decision.")

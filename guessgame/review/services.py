@@ -292,3 +292,17 @@ def model_activate_by_retrain(*, version: ModelVersion, decision: str) -> ModelV
     the rule's ``decision`` (no staff account: the command runs on the server)."""
     _switch_model(version=version, by=None, kind=ModelActivation.Kind.RETRAIN, note=decision)
     return version
+
+
+def record_shipped_activation(*, version: ModelVersion, replaced: ModelVersion | None, **kwargs):
+    """Receiver of ``shipped_model_activated``: migrate switched to the repository's model
+    (a fresh database, or the active version's file was gone), recorded like any switch."""
+    note = f"{replaced.name}'s model file was gone." if replaced is not None else "None was active."
+    ModelActivation.objects.create(
+        kind=ModelActivation.Kind.SHIPPED,
+        from_version=replaced,
+        to_version=version,
+        changed_by=None,
+        changed_at=version.activated_at,
+        note=note,
+    )

@@ -36,3 +36,17 @@ def test_an_active_version_whose_file_is_gone_gives_way_to_the_shipped_model(tmp
     shutil.rmtree(copy)
     ensure_shipped_model()
     assert ModelVersion.active().name == SHIPPED.name
+
+
+def test_the_switch_to_the_shipped_model_is_recorded_in_the_activation_history(tmp_path):
+    from guessgame.review.models import ModelActivation
+
+    copy = shutil.copytree(SHIPPED, tmp_path / "default-v0")
+    old = register_model_dir(copy, name="default-v0")
+    old.activate()
+    shutil.rmtree(copy)
+    ensure_shipped_model()
+    change = ModelActivation.objects.latest("changed_at")
+    assert change.kind == ModelActivation.Kind.SHIPPED
+    assert (change.from_version, change.to_version.name) == (old, SHIPPED.name)
+    assert change.changed_by is None and "gone" in change.note
