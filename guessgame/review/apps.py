@@ -7,8 +7,7 @@ class ReviewConfig(AppConfig):
     verbose_name = "Staff review"
 
     def ready(self) -> None:
-        from inference.signals import shipped_model_activated
-
         from guessgame.review.services import record_shipped_activation
+        from inference.signals import shipped_model_activated
 
         shipped_model_activated.connect(record_shipped_activation, dispatch_uid="review-shipped")
