@@ -177,7 +177,9 @@ def evaluate(
     mnist = classification_stats(test_labels, mnist_probs)
     pngs = canvas_drawings(test_images, seed=canvas_seed, limit=canvas_limit, pen_px=pen_px)
     canvas_labels = test_labels[: len(pngs)]
-    canvas = classification_stats(canvas_labels, predict(canvas_pixels(pngs)))
+    drawn = canvas_pixels(pngs)
+    canvas_probs = predict(drawn)
+    canvas = classification_stats(canvas_labels, canvas_probs)
     return {
         "mnist_test_accuracy": mnist["accuracy"],
         "per_digit_accuracy": mnist["per_digit_accuracy"],
@@ -187,6 +189,8 @@ def evaluate(
         "canvas_per_digit_accuracy": canvas["per_digit_accuracy"],
         "canvas_confusion_matrix": canvas["confusion_matrix"],
         "canvas_size": len(pngs),
+        "canvas_pixels": drawn,
+        "canvas_probabilities": canvas_probs,
     }
 
 
@@ -199,6 +203,9 @@ def main(argv: list[str] | None = None) -> None:
     )
     parser.add_argument(
         "--pen-px", type=float, default=PEN_PX, help=f"pen width on the canvas ({PEN_PX} px)"
+    )
+    parser.add_argument(
+        "--errors-png", default=None, help="draw the canvas benchmark's errors into this PNG"
     )
     args = parser.parse_args(argv)
 
@@ -223,6 +230,14 @@ def main(argv: list[str] | None = None) -> None:
     )
     print(f"canvas benchmark accuracy: {canvas}")
     print("per-digit accuracy (MNIST):", json.dumps(stats["per_digit_accuracy"]))
+    if args.errors_png:
+        from training import report
+
+        report.plot_canvas_errors(
+            test.images, test.labels, stats["canvas_pixels"], stats["canvas_probabilities"],
+            Path(args.errors_png),
+        )  # fmt: skip
+        print(f"canvas errors:            {args.errors_png}")
 
 
 if __name__ == "__main__":

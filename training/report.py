@@ -7,6 +7,8 @@ Files written into the run's folder:
 * ``samples.png``: ten training digits of each class, as the model sees them;
 * ``class_balance.png``: training digits per class;
 * ``worst_errors.png``: the test digits the model got most confidently wrong;
+* ``canvas_errors.png``: the canvas benchmark's errors, each MNIST digit beside the same
+  digit as drawn on the game canvas and preprocessed (what the model saw);
 * ``metrics.json``.
 """
 
@@ -27,6 +29,7 @@ PLOTS = (
     "samples.png",
     "class_balance.png",
     "worst_errors.png",
+    "canvas_errors.png",
 )
 WORST_ERRORS = 24
 
@@ -117,6 +120,43 @@ def plot_worst_errors(
     plt.close(fig)
 
 
+def plot_canvas_errors(
+    images: np.ndarray,
+    labels: np.ndarray,
+    drawn: np.ndarray,
+    probabilities: np.ndarray,
+    path: Path,
+) -> None:
+    """The canvas benchmark's most confident errors: each MNIST test digit beside the
+    same digit redrawn with the game's pen and preprocessed, so one can see whether the
+    model or the redrawing is at fault (a thick digit's filled loop redrawn as a stroke)."""
+    labels = labels[: len(drawn)]
+    guesses = probabilities.argmax(axis=1)
+    wrong = np.flatnonzero(guesses != labels)
+    wrong = wrong[np.argsort(-probabilities[wrong, guesses[wrong]])][:WORST_ERRORS]
+    pairs = 6
+    rows = max(1, int(np.ceil(len(wrong) / pairs)))
+    fig, axes = plt.subplots(rows, pairs * 2, figsize=(pairs * 2.4, rows * 1.5), squeeze=False)
+    for ax in axes.ravel():
+        ax.axis("off")
+    for k, index in enumerate(wrong):
+        row, col = divmod(k, pairs)
+        original, seen = axes[row, 2 * col], axes[row, 2 * col + 1]
+        original.imshow(images[index], cmap="gray_r", vmin=0, vmax=1)
+        original.set_title(f"MNIST {labels[index]}", fontsize=8)
+        seen.imshow(drawn[index], cmap="gray_r", vmin=0, vmax=1)
+        seen.set_title(
+            f"drawn→{guesses[index]} {probabilities[index, guesses[index]]:.2f}", fontsize=8
+        )
+    fig.suptitle(
+        f"Canvas benchmark errors ({len(np.flatnonzero(guesses != labels))} of {len(labels)}),"
+        " most confident first: MNIST digit | as drawn on the canvas → guess, confidence"
+    )
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
+
+
 def write_report(
     out_dir: Path,
     *,
@@ -126,12 +166,17 @@ def write_report(
     test_images: np.ndarray,
     test_labels: np.ndarray,
     test_probabilities: np.ndarray,
+    canvas_pixels: np.ndarray,
+    canvas_probabilities: np.ndarray,
 ) -> None:
-    """Write the five plots and metrics.json into ``out_dir``."""
+    """Write the six plots and metrics.json into ``out_dir``."""
     out_dir = Path(out_dir)
     plot_training_curves(metrics.get("history", {}), out_dir / "training_curves.png")
     plot_confusion_matrix(metrics["confusion_matrix"], out_dir / "confusion_matrix.png")
     plot_samples(train_images, train_labels, out_dir / "samples.png")
     plot_class_balance(train_labels, out_dir / "class_balance.png")
     plot_worst_errors(test_images, test_labels, test_probabilities, out_dir / "worst_errors.png")
+    plot_canvas_errors(
+        test_images, test_labels, canvas_pixels, canvas_probabilities, out_dir / "canvas_errors.png"
+    )
     (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")

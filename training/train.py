@@ -208,6 +208,8 @@ def run(
         test_images=test.images,
         test_labels=test.labels,
         test_probabilities=keras_probabilities,
+        canvas_pixels=stats["canvas_pixels"],
+        canvas_probabilities=stats["canvas_probabilities"],
     )
     return metrics
 
