@@ -231,7 +231,10 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 MODEL_DIR = Path(env.str("GUESSGAME_MODEL_DIR", default=str(VAR_DIR / "models")))
 SHIPPED_MODEL_DIR = BASE_DIR / "inference" / "shipped" / "default-v2"
 # Requests per client for POST /api/v1/predict, django-ratelimit syntax; "off" disables.
-API_RATE = env.str("GUESSGAME_API_RATE", default="600/m")
+# 200/s on average: a client posting a test set one drawing after another (about 140/s)
+# is never refused, while a flood from one address keeps under half of what two cores
+# serve (bench/bench_api.py: 457/s).
+API_RATE = env.str("GUESSGAME_API_RATE", default="12000/m")
 # How long the web process waits for a worker before answering 503, in seconds.
 PREDICT_TIMEOUT = env.float("GUESSGAME_PREDICT_TIMEOUT", default=5.0)
 # Dynamic batching: drawings arriving within this many milliseconds share one task.

@@ -17,7 +17,7 @@ from django.http import HttpRequest, JsonResponse
 from django.http.multipartparser import MultiPartParserError
 from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import csrf_exempt
-from django_ratelimit.core import is_ratelimited
+from django_ratelimit.core import get_usage
 
 from inference.client import PredictionFailed, WorkerUnavailable, predict_png
 from inference.preprocess import MAX_BYTES, DrawingError
@@ -39,17 +39,21 @@ def json_error(status: int, message: str, **headers: str) -> JsonResponse:
     return response
 
 
-def api_rate_limited(request: HttpRequest) -> bool:
-    """Count this request against its client's budget (settings.API_RATE, "off" = none).
+def api_rate_wait(request: HttpRequest) -> int | None:
+    """Count this request against its client's budget (settings.API_RATE, "off" = none);
+    the seconds until the client may send again when it is over, else None.
 
     Read at request time, so tests and operators can change the rate without a reload.
     """
     rate = (settings.API_RATE or "off").strip().lower()
     if rate in {"off", "none", "0", ""}:
-        return False
-    return is_ratelimited(
+        return None
+    usage = get_usage(
         request, group="inference.predict", key="ip", rate=rate, method="POST", increment=True
     )
+    if usage is None or not usage["should_limit"]:
+        return None
+    return max(1, int(usage["time_left"]))
 
 
 def read_png(request: HttpRequest) -> bytes:
@@ -84,9 +88,13 @@ def predict(request: HttpRequest) -> JsonResponse:
     """POST /api/v1/predict: the digit, confidence, 10 probabilities, blank, model version."""
     if request.method != "POST":
         return json_error(405, "Use POST with a PNG drawing to get a prediction.", Allow="POST")
-    if api_rate_limited(request):
+    wait = api_rate_wait(request)
+    if wait is not None:
         return json_error(
-            429, f"Too many predictions from this client: the limit is {settings.API_RATE}."
+            429,
+            f"Too many predictions from this client: the limit is {settings.API_RATE}; "
+            f"try again in {wait} s.",
+            Retry_After=str(wait),
         )
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)

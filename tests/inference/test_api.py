@@ -131,6 +131,7 @@ def test_a_client_over_its_rate_is_told_to_slow_down_with_a_429(api, settings):
         assert api.post(URL, BLANK, content_type="image/png").status_code == 200
     response = api.post(URL, BLANK, content_type="image/png")
     assert "2/h" in assert_matches_contract(response, 429)["error"]
+    assert 1 <= int(response["Retry-After"]) <= 3600  # when this client's window ends
     # Another client is not affected.
     other = api.post(URL, BLANK, content_type="image/png", REMOTE_ADDR="10.1.2.3")
     assert other.status_code == 200
