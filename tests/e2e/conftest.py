@@ -66,6 +66,13 @@ def shoot(page, name: str) -> Path:
     return path
 
 
+def fits_the_width(page) -> bool:
+    """Nothing sticks out sideways: the page needs no horizontal scrolling."""
+    return page.evaluate(
+        "document.documentElement.scrollWidth <= document.documentElement.clientWidth"
+    )
+
+
 def draw_digit(page, digit: int, lines=None) -> None:
     """Draw with the mouse along the digit's polylines, in canvas CSS pixels (225 square)."""
     page.locator("[data-canvas][data-ready]").wait_for()

@@ -7,7 +7,7 @@ from playwright.sync_api import expect
 
 from guessgame.game import services
 from guessgame.game.models import Game
-from tests.e2e.conftest import PHONE, draw_digit, shoot
+from tests.e2e.conftest import PHONE, draw_digit, fits_the_width, shoot
 from tests.game.conftest import PASSWORD, probabilities_for, submit
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
@@ -87,6 +87,7 @@ def test_a_player_signs_up_plays_ten_rounds_and_finds_themselves_on_the_leaderbo
                        (f"/games/{game.pk}", "summary"), ("/players/e2e-player", "profile"),
                        ("/scoring", "scoring")]:  # fmt: skip
         page.goto(base + path)
+        assert fits_the_width(page), name
         shoot(page, name)
     page.goto(base + "/")
     page.click("text=Play a game")
@@ -101,8 +102,10 @@ def test_a_player_signs_up_plays_ten_rounds_and_finds_themselves_on_the_leaderbo
 
     page.click("text=Log out")
     expect(page.locator("h1")).to_have_text("You are logged out")
-    page.goto(base + "/accounts/login")
-    shoot(page, "login")
+    for path, name in [("/accounts/login", "login"), ("/accounts/signup", "signup")]:
+        page.goto(base + path)
+        assert fits_the_width(page), name
+        shoot(page, name)
 
 
 @pytest.mark.django_db(transaction=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from guessgame.game.models import Drawing, ReviewDecision
-from tests.e2e.conftest import shoot
+from tests.e2e.conftest import PHONE, fits_the_width, shoot
 from tests.review.conftest import DrawingFactory, StaffFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
@@ -46,6 +46,9 @@ def test_a_reviewer_works_the_queue_with_the_keyboard(page, live_server):
     expect(page.locator(".review-progress")).to_contain_text("2 of 3 reviewed")
 
     shoot(page, "staff-review-queue")
+    page.set_viewport_size(PHONE)
+    assert fits_the_width(page)
+    shoot(page, "staff-review-queue")
 
     first.refresh_from_db()
     second.refresh_from_db()
@@ -73,3 +76,12 @@ def test_the_dashboard_and_model_pages_load_without_errors(page, live_server):
     page.goto(f"{live_server.url}/staff/models/")
     expect(page.locator("h1")).to_have_text("Model versions")
     shoot(page, "staff-models")
+
+    page.set_viewport_size(PHONE)
+    for path, name in [
+        ("/staff/dashboard/", "staff-dashboard"),
+        ("/staff/models/", "staff-models"),
+    ]:
+        page.goto(live_server.url + path)
+        shoot(page, name)
+        assert fits_the_width(page), name
