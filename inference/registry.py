@@ -33,6 +33,13 @@ def register_model_dir(directory: Path, *, name: str | None = None):
     return version
 
 
+def table_exists(model) -> bool:
+    """Whether ``model``'s table is there yet: post_migrate also follows partial migrates."""
+    from django.db import connection
+
+    return model._meta.db_table in connection.introspection.table_names()
+
+
 def ensure_shipped_model(**kwargs) -> None:
     """post_migrate hook: activate the model shipped in the repo when no active version
     can serve: none is active, or the active one's file is gone (an earlier shipped model
@@ -40,6 +47,8 @@ def ensure_shipped_model(**kwargs) -> None:
     from inference.models import ModelVersion
     from inference.signals import shipped_model_activated
 
+    if not table_exists(ModelVersion):  # a partial migrate (`migrate contenttypes`)
+        return
     active = ModelVersion.active()
     if active is not None and active.tflite_path.exists():
         return

@@ -20,6 +20,7 @@ from django.utils import timezone
 from guessgame.game.models import Drawing, ReviewDecision
 from guessgame.review.models import ModelActivation, Reprediction, UndoneDecision
 from inference.models import ModelVersion
+from inference.registry import table_exists
 
 log = logging.getLogger(__name__)
 
@@ -297,6 +298,9 @@ def model_activate_by_retrain(*, version: ModelVersion, decision: str) -> ModelV
 def record_shipped_activation(*, version: ModelVersion, replaced: ModelVersion | None, **kwargs):
     """Receiver of ``shipped_model_activated``: migrate switched to the repository's model
     (a fresh database, or the active version's file was gone), recorded like any switch."""
+    if not table_exists(ModelActivation):  # a partial migrate that stopped before review's
+        log.warning("event=shipped_activation_unrecorded version=%s", version.name)
+        return
     note = f"{replaced.name}'s model file was gone." if replaced is not None else "None was active."
     ModelActivation.objects.create(
         kind=ModelActivation.Kind.SHIPPED,

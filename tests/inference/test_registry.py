@@ -50,3 +50,20 @@ def test_the_switch_to_the_shipped_model_is_recorded_in_the_activation_history(t
     assert change.kind == ModelActivation.Kind.SHIPPED
     assert (change.from_version, change.to_version.name) == (old, SHIPPED.name)
     assert change.changed_by is None and "gone" in change.note
+
+
+@pytest.mark.django_db(False)
+def test_a_partial_migrate_of_a_fresh_database_succeeds(tmp_path):
+    """post_migrate follows `migrate <app>` too, before the model tables exist."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "GUESSGAME_VAR_DIR": str(tmp_path)}
+    env.pop("DATABASE_URL", None)  # a fresh SQLite file
+    for app in ("contenttypes", "inference"):
+        done = subprocess.run(
+            [sys.executable, "manage.py", "migrate", app, "--noinput"],
+            cwd=settings.BASE_DIR, env=env, capture_output=True, text=True,
+        )  # fmt: skip
+        assert done.returncode == 0, done.stderr[-2000:]
