@@ -67,6 +67,7 @@ bench: install var/models/seed-full/model.keras
 	$(PY) -m pip install --quiet -r bench/requirements.txt
 	@command -v wrk >/dev/null || { apt-get update -qq && apt-get install -y -qq wrk; }
 	$(PY) bench/bench_inference.py
+	$(PY) bench/bench_formats.py
 	$(PY) bench/bench_api.py
 	$(PY) bench/bench_load.py
 
