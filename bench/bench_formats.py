@@ -30,7 +30,7 @@ from PIL import Image  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from bench.bench_inference import DEFAULT_DIR, LiteRT, demo_pixels  # noqa: E402
-from inference.preprocess import preprocess_png  # noqa: E402
+from inference.preprocess import preprocess_png, to_uint8  # noqa: E402
 from training import evaluate  # noqa: E402
 from training.data import load_mnist  # noqa: E402
 
@@ -38,14 +38,9 @@ RESULTS = ROOT / "bench" / "results" / "formats.json"
 SIDE = 280  # a typical drawing pad
 
 
-def levels(ink: np.ndarray) -> np.ndarray:
-    """Ink in [0, 1] (1 = ink) as 8-bit grey levels of the same picture, ink = 255."""
-    return np.rint(np.clip(ink, 0, 1) * 255).astype(np.uint8)
-
-
 def enlarged(digit: np.ndarray, side: int = SIDE) -> np.ndarray:
     """The 28x28 digit drawn large (bicubic), ink in [0, 1]."""
-    image = Image.fromarray(levels(digit)).resize((side, side), Image.Resampling.BICUBIC)
+    image = Image.fromarray(to_uint8(digit)).resize((side, side), Image.Resampling.BICUBIC)
     return np.asarray(image, dtype=np.float32) / 255
 
 
@@ -58,34 +53,34 @@ def png(image: Image.Image, **options) -> bytes:
 def alpha_ink(ink: np.ndarray) -> bytes:
     """Black ink whose coverage is the alpha channel, on transparent paper (a web canvas)."""
     black = Image.new("L", ink.shape[::-1], 0)
-    return png(Image.merge("RGBA", (black, black, black, Image.fromarray(levels(ink)))))
+    return png(Image.merge("RGBA", (black, black, black, Image.fromarray(to_uint8(ink)))))
 
 
 def small_in_corner(digit: np.ndarray) -> bytes:
     """The 28-px digit, dark on white, in the lower-left of a 400x400 page."""
     page = np.full((400, 400), 255, dtype=np.uint8)
-    page[300:328, 40:68] = 255 - levels(digit)
+    page[300:328, 40:68] = 255 - to_uint8(digit)
     return png(Image.fromarray(page))
 
 
 FORMATS: dict[str, Callable[[np.ndarray], bytes]] = {
-    "MNIST's own: 28x28 grey, white on black": lambda d: png(Image.fromarray(levels(d))),
-    "28x28 grey, black on white": lambda d: png(Image.fromarray(255 - levels(d))),
+    "MNIST's own: 28x28 grey, white on black": lambda d: png(Image.fromarray(to_uint8(d))),
+    "28x28 grey, black on white": lambda d: png(Image.fromarray(255 - to_uint8(d))),
     "280x280 RGB, black on white, no alpha": lambda d: png(
-        Image.fromarray(255 - levels(enlarged(d))).convert("RGB")
+        Image.fromarray(255 - to_uint8(enlarged(d))).convert("RGB")
     ),
     "280x280 RGBA, ink in the alpha channel": lambda d: alpha_ink(enlarged(d)),
     "280x280 grey paper scan (paper 80%, ink 10%)": lambda d: png(
-        Image.fromarray(levels(0.8 - 0.7 * enlarged(d)))
+        Image.fromarray(to_uint8(0.8 - 0.7 * enlarged(d)))
     ),
     "280x280 16-bit grey, black on white": lambda d: png(
-        Image.fromarray((255 - levels(enlarged(d))).astype(np.uint16) * 257)
+        Image.fromarray((255 - to_uint8(enlarged(d))).astype(np.uint16) * 257)
     ),
     "280x280 1-bit, black on white": lambda d: png(
-        Image.fromarray(255 - levels(enlarged(d))).convert("1")
+        Image.fromarray(255 - to_uint8(enlarged(d))).convert("1")
     ),
     "280x280 palette (P), black on white": lambda d: png(
-        Image.fromarray(255 - levels(enlarged(d))).convert("RGB").convert("P", palette=1)
+        Image.fromarray(255 - to_uint8(enlarged(d))).convert("RGB").convert("P", palette=1)
     ),
     "400x400, a 28-px digit in a corner": small_in_corner,
 }
