@@ -249,6 +249,9 @@ SIGNUP_RATE = env.str("GUESSGAME_SIGNUP_RATE", default="10/h")
 # client, this stops one client from trying many. Enough for a class behind one address;
 # "off" disables it (a load test signing in hundreds of players from one machine).
 LOGIN_RATE = env.str("GUESSGAME_LOGIN_RATE", default="30/m")
+# Shows /readyz's details (worker names, error texts) to a caller sending
+# "Authorization: Bearer <token>"; staff see them when logged in. Empty: staff only.
+HEALTH_TOKEN = env.str("GUESSGAME_HEALTH_TOKEN", default="")
 
 # ---------------------------------------------------------------------------
 # Auth and security
@@ -311,6 +314,8 @@ if PRODUCTION:
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
+    # A load balancer probes over plain HTTP inside the network: answer it, not redirect.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 
 # ---------------------------------------------------------------------------
 # Static files

@@ -51,19 +51,28 @@ def first_traceback(log: Path) -> str:
     return f"first error: {error}\n" + text[max(0, at - 1500) : at + 4000]
 
 
+HEALTH_TOKEN = "zero-setup-probe"
+"""Given to the stacks as GUESSGAME_HEALTH_TOKEN, so /readyz shows its details."""
+
+
 def wait_until_healthy(base: str, stack: subprocess.Popen, log: Path, seconds: float = 120) -> dict:
-    """Poll /healthz until it answers 200 (the stack's processes start in any order)."""
+    """Poll /readyz until every part is up (the stack's processes start in any order),
+    then check the load balancers' /healthz agrees."""
     deadline = time.monotonic() + seconds
     status, body = None, None
     while time.monotonic() < deadline and stack.poll() is None:
         try:
-            status, body = http("GET", base + "/healthz")
+            status, body = http(
+                "GET", base + "/readyz", headers={"Authorization": f"Bearer {HEALTH_TOKEN}"}
+            )
             if status == 200:
+                live_status, live = http("GET", base + "/healthz")
+                assert live_status == 200 and live["status"] == "ok", live
                 return body
         except (urllib.error.URLError, ConnectionError) as error:
             status, body = None, repr(error)
         time.sleep(1)
-    raise AssertionError(f"/healthz never answered 200: {status} {body}\n{first_traceback(log)}")
+    raise AssertionError(f"/readyz never answered 200: {status} {body}\n{first_traceback(log)}")
 
 
 def stop_with_ctrl_c(stack: subprocess.Popen, log: Path) -> None:
@@ -85,7 +94,10 @@ def test_a_fresh_checkout_migrates_starts_and_predicts_with_no_services(tmp_path
     # The shipped model is part of the repository: without it nothing could predict.
     assert (ROOT / "inference" / "shipped" / "default-v2" / "model.tflite").exists()
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
-    env.update(GUESSGAME_VAR_DIR=str(tmp_path / "var"), GUESSGAME_PORT=str(free_port()))
+    env.update(
+        GUESSGAME_VAR_DIR=str(tmp_path / "var"), GUESSGAME_PORT=str(free_port()),
+        GUESSGAME_HEALTH_TOKEN=HEALTH_TOKEN,
+    )  # fmt: skip
     env["PATH"] = f"{Path(sys.executable).parent}:{env['PATH']}"
     migrate = subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput"], cwd=ROOT, env=env,
@@ -123,7 +135,10 @@ def test_make_serve_runs_the_production_stack_with_no_services_and_stops_on_ctrl
     worker, beat and the embedded Redis; /healthz, static files and the API answer."""
     drop = {"DATABASE_URL", "REDIS_URL", "DJANGO_ALLOW_ASYNC_UNSAFE", "DJANGO_ENV", "DEBUG"}
     env = {k: v for k, v in os.environ.items() if k not in drop | {"SECRET_KEY"}}
-    env.update(GUESSGAME_VAR_DIR=str(tmp_path / "var"), PORT=str(free_port()))
+    env.update(
+        GUESSGAME_VAR_DIR=str(tmp_path / "var"), PORT=str(free_port()),
+        GUESSGAME_HEALTH_TOKEN=HEALTH_TOKEN,
+    )  # fmt: skip
     env["PATH"] = f"{Path(sys.executable).parent}:{env['PATH']}"
     log = tmp_path / "stack.log"
     stack = start_stack(["make", "--no-print-directory", "serve"], env, log)
