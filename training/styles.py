@@ -72,7 +72,7 @@ def line(*points: Point) -> Run:
 _NINE_LOOP = arc(0.33, 0.26, 0.29, 0.26, 5, -355, 13)  # from the right, counter-clockwise
 _ZERO = arc(0.32, 0.5, 0.32, 0.5, -80, -440, 17)  # from the top, counter-clockwise
 _SEVEN_TOP = line((0.0, 0.0), (0.72, 0.0))
-_ONE_FLAG = line((0.18, 0.28), (0.5, 0.0))
+_ONE_FLAG = line((0.3, 0.24), (0.5, 0.0))  # short and steep: a long flat one is a 7
 _FIVE_BELLY = line((0.1, 0.45), (0.4, 0.37), (0.68, 0.52), (0.7, 0.8), (0.42, 0.99), (0.02, 0.9))
 
 # fmt: off
@@ -80,9 +80,9 @@ STYLES: dict[int, dict[str, Template]] = {
     0: {
         "oval": ((_ZERO,),),
         "round": ((arc(0.45, 0.5, 0.45, 0.5, -80, -440, 17),),),
-        "narrow": ((arc(0.18, 0.5, 0.18, 0.5, -80, -440, 15),),),
+        "narrow": ((arc(0.22, 0.5, 0.22, 0.5, -80, -440, 15),),),
         "c_open": ((arc(0.32, 0.5, 0.32, 0.5, -70, -400, 16),),),
-        "slashed": ((_ZERO,), (line((0.62, 0.08), (0.02, 0.92)),)),
+        "slashed": ((_ZERO,), (line((0.8, -0.1), (-0.16, 1.1)),)),  # past the oval: not an 8
     },
     1: {
         "stroke": ((line((0.5, 0.0), (0.5, 1.0)),),),
@@ -155,8 +155,8 @@ STYLES: dict[int, dict[str, Template]] = {
         "straight_tail": ((_NINE_LOOP, line((0.62, 0.28), (0.6, 1.0))),),
         "curved_tail": ((_NINE_LOOP, line((0.62, 0.28), (0.6, 0.72), (0.42, 0.97),
                                           (0.12, 0.92))),),
-        "two_strokes": ((arc(0.3, 0.26, 0.28, 0.26, -20, -380, 13),),
-                        (line((0.6, 0.04), (0.58, 1.0)),)),
+        "two_strokes": ((arc(0.3, 0.26, 0.26, 0.25, -20, -380, 13),),
+                        (line((0.57, 0.1), (0.57, 1.0)),)),
         "slanted_tail": ((_NINE_LOOP, line((0.62, 0.28), (0.36, 1.0))),),
     },
 }
@@ -167,6 +167,9 @@ STYLES: dict[int, dict[str, Template]] = {
 
 MAX_SLANT_DEG = 25.0
 """Shear of the whole digit: positive leans its top to the right."""
+SLANT_MEAN_DEG, SLANT_SD_DEG = 4.0, 11.0
+"""Slants are normal, cut at +-MAX_SLANT_DEG: most hands lean a little to the right, and
+a strong back-slant on a broad digit pushes a 9's stem through its loop, so it is rare."""
 MAX_TILT_DEG = 6.0
 """A small rotation on top of the slant: the paper is never quite straight."""
 ASPECT_RANGE = (0.75, 1.35)
@@ -316,7 +319,8 @@ def draw_style(
 
     # The hand: width, slant and tilt about the digit's middle.
     aspect = np.exp(rng.uniform(*np.log(ASPECT_RANGE)))
-    slant = np.tan(np.deg2rad(rng.uniform(-MAX_SLANT_DEG, MAX_SLANT_DEG)))
+    slant_deg = np.clip(rng.normal(SLANT_MEAN_DEG, SLANT_SD_DEG), -MAX_SLANT_DEG, MAX_SLANT_DEG)
+    slant = np.tan(np.deg2rad(slant_deg))
     tilt = np.deg2rad(rng.uniform(-MAX_TILT_DEG, MAX_TILT_DEG))
     rotation = np.array([[np.cos(tilt), -np.sin(tilt)], [np.sin(tilt), np.cos(tilt)]])
     transformed = []
