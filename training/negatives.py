@@ -130,7 +130,24 @@ def _resample(line: np.ndarray, step: float) -> np.ndarray:
     return np.column_stack((np.interp(wanted, at, line[:, 0]), np.interp(wanted, at, line[:, 1])))
 
 
+def _crossings(lines: list[np.ndarray]) -> int:
+    """How many times the polylines cross themselves and each other."""
+    segments = np.concatenate([np.stack((line[:-1], line[1:]), axis=1) for line in lines])
+    a, b = segments[:, None, 0], segments[:, None, 1]
+    c, d = segments[None, :, 0], segments[None, :, 1]
+
+    def side(p, q, r):
+        return np.sign((q[..., 0] - p[..., 0]) * (r[..., 1] - p[..., 1])
+                       - (q[..., 1] - p[..., 1]) * (r[..., 0] - p[..., 0]))  # fmt: skip
+
+    crossing = (side(a, b, c) * side(a, b, d) < 0) & (side(c, d, a) * side(c, d, b) < 0)
+    return int(np.triu(crossing, k=2).sum())
+
+
 # --- scribbles and strokes -----------------------------------------------------------
+
+MIN_SCRIBBLE_CROSSINGS = 4
+MIN_STROKE_CROSSINGS = 3
 
 
 def _scribble(rng) -> Shape:
@@ -139,14 +156,16 @@ def _scribble(rng) -> Shape:
     Long on purpose: a short walk can come out as a 2, a 6 or an l.
     """
     if rng.random() < 0.5:
-        lines = []
-        for _ in range(rng.integers(1, 3)):
-            steps = rng.integers(40, 100)
-            turns = np.cumsum(rng.normal(0, rng.uniform(0.3, 0.8), steps))
-            lengths = rng.uniform(0.5, 1.5, steps)
-            walk = np.cumsum(np.column_stack((np.cos(turns), np.sin(turns))) * lengths[:, None], 0)
-            lines.append(walk + rng.normal(0, 3, 2))
-        return Shape(lines, max_tilt_deg=180, min_size=0.45)
+        while True:  # a walk that crosses itself a few times is a tangle, not a numeral
+            lines = []
+            for _ in range(rng.integers(1, 3)):
+                steps = rng.integers(40, 100)
+                turns = np.cumsum(rng.normal(0, rng.uniform(0.3, 0.8), steps))
+                lengths = rng.uniform(0.5, 1.5, steps)
+                step_xy = np.column_stack((np.cos(turns), np.sin(turns))) * lengths[:, None]
+                lines.append(np.cumsum(step_xy, 0) + rng.normal(0, 3, 2))
+            if _crossings(lines) >= MIN_SCRIBBLE_CROSSINGS:
+                return Shape(lines, max_tilt_deg=180, min_size=0.45)
     loops = rng.uniform(3, 8)
     t = np.linspace(0, 2 * np.pi * loops, int(24 * loops))
     radius = rng.uniform(0.6, 1.4) * (1 + 0.3 * rng.standard_normal(len(t)).cumsum() / len(t))
@@ -158,11 +177,16 @@ def _scribble(rng) -> Shape:
 
 
 def _random_strokes(rng) -> Shape:
-    """Two to six straight strokes between random points."""
-    return Shape(
-        [_line(rng.uniform(0, 1, 2), rng.uniform(0, 1, 2)) for _ in range(rng.integers(2, 7))],
-        max_tilt_deg=180,
-    )
+    """Four to seven straight strokes between random points, crossing each other.
+
+    Fewer strokes, or strokes that do not cross, make a 1, a 4, a 7 or an L.
+    """
+    while True:
+        lines = [
+            _line(rng.uniform(0, 1, 2), rng.uniform(0, 1, 2)) for _ in range(rng.integers(4, 8))
+        ]
+        if _crossings(lines) >= MIN_STROKE_CROSSINGS:
+            return Shape(lines, max_tilt_deg=180)
 
 
 def _hatching(rng) -> Shape:
@@ -305,15 +329,15 @@ def _heart(rng) -> Shape:
 
 
 def _spiral(rng) -> Shape:
-    """A spiral of three to five turns (fewer turns read as a 6, a 9 or a 0)."""
-    turns = rng.uniform(3, 5)
+    """A spiral of three to four turns (fewer turns read as a 6, a 9 or a 0)."""
+    turns = rng.uniform(3, 4)
     t = np.linspace(0, 2 * np.pi * turns, int(30 * turns))
     r = (t / t[-1]) ** rng.uniform(0.8, 1.2)
     sense = rng.choice((-1, 1))
     return Shape(
         [np.column_stack((r * np.cos(sense * t), r * np.sin(sense * t)))],
         max_tilt_deg=180,
-        min_size=0.6,
+        min_size=0.65,
     )
 
 
@@ -458,12 +482,14 @@ LETTERS_EXCLUDED = {
 }
 """Left out, with the digit each resembles."""
 
-SYMBOLS_INCLUDED = "#@+*=<>~^"
+SYMBOLS_INCLUDED = "#@+*=<^"
 """Keyboard symbols drawn from both fonts."""
 
 SYMBOLS_EXCLUDED = {
     "/ | \\ ( ) [ ] ! -  _ ,": "a single bar or arc, like 1",
     "$ & % { } ?": "like 5, 8, 0 0, 3 or a 2 without a base",
+    "~": "one lying S-curve, like a 2 without a base",
+    ">": "a 7 with a slanted top",
 }
 
 DEJAVU_SYMBOLS_INCLUDED = "☆♡✓✗→←⇒♫☺☹±×÷≠≈√ΔλμπΨω♧♤☂☁✈⌂☐☑☒△▽□▷◁⊕∀∇∩∪✱❄⌘♯"
@@ -490,6 +516,9 @@ HERSHEY_FONTS = (
     "cursive",
 )
 """Hershey fonts with Latin letters: sans, roman, italic, script and cursive hands."""
+HERSHEY_UPRIGHT_FONTS = HERSHEY_FONTS[:7]
+"""For capitals and symbols: the script capitals are flourishes (a script T is a J with a
+hat), nothing a player draws."""
 
 DEJAVU_FONTS = ("DejaVuSans.ttf", "DejaVuSans-Oblique.ttf", "DejaVuSerif.ttf")
 GLYPH_RENDER_PX = 64
@@ -526,7 +555,9 @@ def _hershey_glyph(font_name: str, char: str) -> tuple[np.ndarray, ...]:
 
 def _hershey(rng, chars: str) -> Shape:
     while True:
-        glyph = _hershey_glyph(str(rng.choice(HERSHEY_FONTS)), str(rng.choice(list(chars))))
+        char = str(rng.choice(list(chars)))
+        fonts = HERSHEY_FONTS if char.islower() else HERSHEY_UPRIGHT_FONTS
+        glyph = _hershey_glyph(str(rng.choice(fonts)), char)
         if glyph:  # a font without that glyph gives no strokes
             return Shape([line.copy() for line in glyph], max_tilt_deg=10)
 
@@ -623,8 +654,8 @@ def place(shape: Shape, rng: np.random.Generator, *, size: int = CANVAS_PX) -> D
         canvas = (line - low) * scale + offset
         if shape.dots:
             canvas = canvas + rng.normal(0, 0.3, canvas.shape)
-            for x, y in canvas:
-                strokes.append([[round(float(x), 1)], [round(float(y), 1)], [int(t)]])
+            for x, y in np.round(canvas, 1).tolist():
+                strokes.append([[x], [y], [int(t)]])
                 t += 4
             continue
         canvas = _resample(canvas, RESAMPLE_PX)
@@ -634,9 +665,9 @@ def place(shape: Shape, rng: np.random.Generator, *, size: int = CANVAS_PX) -> D
         times = t + np.concatenate(([0.0], np.cumsum(steps / speed + 1)))
         strokes.append(
             [
-                [round(float(x), 1) for x in canvas[:, 0]],
-                [round(float(y), 1) for y in canvas[:, 1]],
-                [int(v) for v in times],
+                np.round(canvas[:, 0], 1).tolist(),
+                np.round(canvas[:, 1], 1).tolist(),
+                times.astype(np.int64).tolist(),
             ]
         )
         t = float(times[-1]) + rng.uniform(80, 300)  # the pen lifts and moves
@@ -719,12 +750,16 @@ def make_negative_strokes(n: int, seed: int) -> tuple[list[Drawing], list[str]]:
     return [KINDS[k](_item_rng(seed, i)) for i, k in enumerate(kinds)], kinds
 
 
+KIND_MAX_PEN_PX = {"spiral": float(PEN_PX)}
+"""A thicker pen fills a spiral into a blob with a tail: a 9."""
+
+
 def pen_of(seed: int, index: int) -> float:
     """The pen a drawing is rendered with: the game's mostly, another pen sometimes."""
     rng = np.random.default_rng([seed, index, 1_000_003])
     if rng.random() < GAME_PEN_SHARE:
         return float(PEN_PX)
-    return float(rng.uniform(*OTHER_PEN_PX))
+    return min(float(rng.uniform(*OTHER_PEN_PX)), KIND_MAX_PEN_PX.get(kind_of(index), np.inf))
 
 
 def drawing_pixels(strokes: Sequence, *, pen_px: float = PEN_PX) -> np.ndarray | None:
