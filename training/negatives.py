@@ -50,6 +50,8 @@ Predict = Callable[[np.ndarray], np.ndarray]
 
 NONDIGIT_BENCH_SEED = 7_770_011
 """Seed of the non-digit benchmark. Training draws its negatives with any other seed."""
+NONDIGIT_BENCH_N = 2000
+"""Drawings in the non-digit benchmark."""
 
 NOT_A_DIGIT = 10
 """Column of the "not a digit" probability in an 11-column model output."""
@@ -855,7 +857,11 @@ def nondigit_rates(probabilities: np.ndarray, kinds: Sequence[str], threshold: f
 
 
 def nondigit_benchmark(
-    predict: Predict, *, n: int = 2000, seed: int = NONDIGIT_BENCH_SEED, threshold: float = 0.6
+    predict: Predict,
+    *,
+    n: int = NONDIGIT_BENCH_N,
+    seed: int = NONDIGIT_BENCH_SEED,
+    threshold: float = 0.6,
 ) -> dict:
     """How often a model names a digit, at the game's threshold, for a drawing that is none.
 

@@ -48,6 +48,8 @@ Template = tuple[TemplateStroke, ...]
 downwards (as on the canvas), x from 0 at the digit's left."""
 
 STYLE_BENCH_SEED = 8_675_309
+STYLE_BENCH_N = 2000
+"""Digits in the style benchmark."""
 """The style benchmark's seed. Never train on it: training uses any other seed."""
 
 N_DIGITS = 10
@@ -509,7 +511,7 @@ def style_benchmark_stats(
 def style_benchmark(
     predict: Predict,
     *,
-    n: int = 2000,
+    n: int = STYLE_BENCH_N,
     seed: int = STYLE_BENCH_SEED,
     cache_dir: str | Path | None = None,
 ) -> dict:

@@ -198,7 +198,7 @@ def _scores(stats: dict, players: dict | None) -> dict:
     return {
         "mnist_test_accuracy": stats["mnist_test_accuracy"],
         "canvas_accuracy": stats["canvas_accuracy"],
-        "nondigit_named_as_digit": (stats.get("nondigit") or {}).get("named_as_digit"),
+        "nondigit_named_as_digit": (stats.get("nondigit") or {}).get("named_as_digit_rate"),
         "players_accuracy": None if players is None else players["accuracy"],
         "players_confusion_matrix": None if players is None else players["confusion_matrix"],
     }
