@@ -111,3 +111,29 @@ def test_any_other_number_of_outputs_is_refused(count):
 def test_a_number_that_is_not_finite_is_refused(bad):
     with pytest.raises(ValueError, match="finite"):
         Prediction.from_probabilities([bad] + [0.1] * 10, model_version="v")
+
+
+def test_every_answer_and_every_example_matches_the_openapi_contract():
+    from jsonschema import Draft202012Validator
+
+    from inference.views import openapi_document
+
+    document = openapi_document()
+    content = document["paths"]["/predict"]["post"]["responses"]["200"]["content"]
+    validator = Draft202012Validator(
+        {**content["application/json"]["schema"], "components": document["components"]}
+    )
+    answers = [
+        Prediction.from_probabilities(with_not_digit(digits_row(2, 0.7), 0.9), model_version="v3"),
+        Prediction.from_probabilities(digits_row(2, 0.7), model_version="v2"),
+        Prediction.blank_drawing(model_version="v3"),
+    ]
+    for answer in answers:
+        validator.validate(answer.as_json())
+    examples = content["application/json"]["examples"]
+    assert {"digit", "not_digit", "blank"} <= set(examples)
+    for example in examples.values():
+        validator.validate(example["value"])
+        row = example["value"]
+        if row["not_digit"]:
+            assert row["digit"] is None and row["confidence"] > max(row["probabilities"])
