@@ -229,7 +229,14 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # ---------------------------------------------------------------------------
 # Where trained model versions are written (retrain); the shipped one lives in the repo.
 MODEL_DIR = Path(env.str("GUESSGAME_MODEL_DIR", default=str(VAR_DIR / "models")))
-SHIPPED_MODEL_DIR = BASE_DIR / "inference" / "shipped" / "default-v2"
+# GUESSGAME_SHIPPED_MODEL_DIR points tests at another model folder (e.g. one with the
+# 11th "not a digit" output) without copying it into the repo.
+SHIPPED_MODEL_DIR = Path(
+    env.str(
+        "GUESSGAME_SHIPPED_MODEL_DIR",
+        default=str(BASE_DIR / "inference" / "shipped" / "default-v2"),
+    )
+)
 # Requests per client for POST /api/v1/predict, django-ratelimit syntax; "off" disables.
 # 200/s on average: a client posting a test set one drawing after another (about 140/s)
 # is never refused, while a flood from one address keeps under half of what two cores

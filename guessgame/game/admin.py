@@ -176,7 +176,7 @@ class DrawingAdmin(admin.ModelAdmin):
         "thumbnail",
         "model_input",
         "label",
-        "predicted_digit",
+        "guess",
         "confidence_shown",
         "player",
         "model_version",
@@ -192,6 +192,7 @@ class DrawingAdmin(admin.ModelAdmin):
         "review_status",
         "label",
         "predicted_digit",
+        "not_digit",
         "model_version",
         FlaggedFilter,
         "created_at",
@@ -207,6 +208,7 @@ class DrawingAdmin(admin.ModelAdmin):
         "model_input_large",
         "label",
         "predicted_digit",
+        "not_digit",
         "confidence",
         "probabilities",
         "prediction_status",
@@ -269,6 +271,13 @@ class DrawingAdmin(admin.ModelAdmin):
             '<img class="admin-pixels" src="{}" width="112" height="112" alt="28x28 input">',
             reverse("review:drawing_pixels", args=[obj.pk]),
         )
+
+    @admin.display(description="guess", ordering="predicted_digit")
+    def guess(self, obj: Drawing):
+        """The predicted digit, or "not a digit" when that was the model's answer."""
+        if obj.not_digit:
+            return "not a digit"
+        return "–" if obj.predicted_digit is None else obj.predicted_digit
 
     @admin.display(description="confidence", ordering="confidence")
     def confidence_shown(self, obj: Drawing):

@@ -27,7 +27,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django_ratelimit.decorators import ratelimit
 
-from guessgame.game import constants, scoring, selectors, services
+from guessgame.game import constants, scoring, selectors, services, words
 from guessgame.game.forms import SignupForm
 from guessgame.game.models import Drawing, Game, Round
 from inference.preprocess import MAX_BYTES, DrawingError
@@ -118,15 +118,17 @@ def live_guess(request: HttpRequest) -> JsonResponse:
         return _error("The model is busy right now; your guess will come back shortly.", 503)
     if prediction.blank:
         return JsonResponse({"blank": True, "message": "Draw something first."})
-    return JsonResponse(
-        {
-            "blank": False,
-            "digit": prediction.digit,
-            "confidence": prediction.confidence,
-            "probabilities": [float(p) for p in prediction.probabilities],
-            "model_version": prediction.model_version,
-        }
-    )
+    answer = {
+        "blank": False,
+        "digit": prediction.digit,
+        "not_digit": prediction.not_digit,
+        "confidence": prediction.confidence,
+        "probabilities": [float(p) for p in prediction.probabilities],
+        "model_version": prediction.model_version,
+    }
+    if prediction.not_digit:
+        answer["message"] = words.NOT_A_DIGIT
+    return JsonResponse(answer)
 
 
 @require_GET
@@ -285,6 +287,9 @@ def round_submit(request: HttpRequest, round_id: int) -> JsonResponse:
 def _round_outcome(round: Round) -> dict:
     """What the result page shows and result.js polls for.
 
+    A drawing the model calls "not a digit" has ``not_digit`` true, ``digit`` null and
+    ``message`` the sentence the page shows instead of a digit.
+
     While the drawing waits for the model, ``model_busy`` turns true after
     MODEL_BUSY_SECONDS: no worker answered yet, and the page says so plainly. Once
     predicted, ``earlier_pending`` is true while an earlier round still waits: this
@@ -310,6 +315,8 @@ def _round_outcome(round: Round) -> dict:
         "late": bool(drawing and drawing.late),
         "image_url": reverse("drawing_png", args=[drawing.pk]) if drawing else None,
         "digit": None,
+        "not_digit": False,
+        "message": None,
         "confidence": None,
         "probabilities": None,
         "recognised": False,
@@ -319,6 +326,8 @@ def _round_outcome(round: Round) -> dict:
         result = services.game_round_scores(game=game)[round.pk]
         outcome.update(
             digit=drawing.predicted_digit,
+            not_digit=drawing.not_digit,
+            message=words.NOT_A_DIGIT if drawing.not_digit else None,
             confidence=drawing.confidence,
             probabilities=drawing.probabilities,
             recognised=round.points > 0,

@@ -227,6 +227,7 @@ def repredict(*, drawings: Drawings, by) -> int:
         Drawing.objects.filter(pk__in=queued).update(
             prediction_status=Drawing.Prediction.PENDING,
             predicted_digit=None,
+            not_digit=False,
             confidence=None,
             probabilities=None,
             model_version=None,

@@ -75,6 +75,12 @@ def test_the_queue_shows_the_least_confident_misclassified_drawings_and_progress
     assert "<script>" not in page and "style=" not in page
 
 
+def test_the_queue_says_not_a_digit_for_a_drawing_the_model_called_so(staff_client):
+    DrawingFactory(label=4, not_a_digit=True, confidence=0.9)
+    page = staff_client.get(reverse("review:queue")).content.decode()
+    assert "<dd>not a digit (0.90)</dd>" in page
+
+
 def test_an_empty_queue_says_so(staff_client):
     response = staff_client.get(reverse("review:queue"))
 
