@@ -13,6 +13,8 @@ import environ
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from guessgame.logs import logging_config
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("GUESSGAME_VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -81,6 +83,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so every line of a request (even a redirect's) carries its id, and every
+    # answer, however it ends, is counted and timed.
+    "guessgame.logs.RequestIdMiddleware",
+    "guessgame.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -261,6 +267,21 @@ LOGIN_RATE = env.str("GUESSGAME_LOGIN_RATE", default="30/m")
 HEALTH_TOKEN = env.str("GUESSGAME_HEALTH_TOKEN", default="")
 
 # ---------------------------------------------------------------------------
+# Metrics (guessgame/metrics.py)
+# ---------------------------------------------------------------------------
+# Every process (gunicorn's, the worker's) writes its figures here and /metrics adds
+# them up. prometheus-client reads the variable when first imported, so it is set here,
+# before any of our code imports it.
+METRICS_DIR = Path(env.str("PROMETHEUS_MULTIPROC_DIR", default=str(VAR_DIR / "metrics")))
+METRICS_DIR.mkdir(parents=True, exist_ok=True)
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(METRICS_DIR)
+# /metrics in production answers only "Authorization: Bearer <token>"; no token, no page.
+METRICS_TOKEN = env.str("GUESSGAME_METRICS_TOKEN", default="")
+# A worker on another machine serves its own figures on this port (0: it does not).
+WORKER_METRICS_PORT = env.int("GUESSGAME_METRICS_PORT", default=0)
+WORKER_METRICS_ADDR = env.str("GUESSGAME_METRICS_ADDR", default="127.0.0.1")
+
+# ---------------------------------------------------------------------------
 # Auth and security
 # ---------------------------------------------------------------------------
 AUTHENTICATION_BACKENDS = [
@@ -322,7 +343,8 @@ if PRODUCTION:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     # A load balancer probes over plain HTTP inside the network: answer it, not redirect.
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+    # So does Prometheus, scraping /metrics (token-protected) from inside.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 
 # ---------------------------------------------------------------------------
 # Static files
@@ -350,13 +372,11 @@ USE_I18N = True
 USE_TZ = True
 
 # ---------------------------------------------------------------------------
-# Logging: key=value lines on stderr
+# Logging: one format from web, worker and beat (guessgame/logs.py)
 # ---------------------------------------------------------------------------
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"kv": {"format": "level=%(levelname)s logger=%(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "kv"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO").upper()},
-    "loggers": {"axes": {"level": "WARNING"}},
-}
+# json: one JSON object a line (production's default), for a log collector; text:
+# readable lines (development's default). Each line carries its request or task id.
+LOG_FORMAT = env.str("LOG_FORMAT", default="json" if PRODUCTION else "text")
+if LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured("LOG_FORMAT must be 'json' or 'text'.")
+LOGGING = logging_config(json=LOG_FORMAT == "json", level=env.str("LOG_LEVEL", default="INFO"))

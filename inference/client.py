@@ -18,6 +18,7 @@ from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from guessgame import metrics
 from inference.batching import Batcher
 from inference.prediction import Prediction
 from inference.preprocess import DrawingError, preprocess_png
@@ -95,6 +96,7 @@ def get_batcher() -> Batcher:
                     window=settings.BATCH_WINDOW_MS / 1000,
                     max_size=settings.BATCH_MAX_SIZE,
                     dispatchers=batch_dispatchers(),
+                    observe=metrics.observe_batch,
                 )
     return _batcher
 
@@ -116,13 +118,19 @@ def active_version_name() -> str:
 
 
 def predict_png(data: bytes, *, timeout: float | None = None) -> Prediction:
-    """Predict the digit in a PNG drawing.
+    """Predict the digit in a PNG drawing (counted in the metrics by version and outcome).
 
     Raises :class:`DrawingError` (with ``.status`` 400/413/415) for input that is not a
     readable drawing, :class:`WorkerUnavailable` when no worker answers within
     ``timeout`` seconds (default ``settings.PREDICT_TIMEOUT``), and
     :class:`PredictionFailed` when the worker could not predict.
     """
+    prediction = _predict_png(data, timeout=timeout)
+    metrics.count_prediction(prediction, path="request")
+    return prediction
+
+
+def _predict_png(data: bytes, *, timeout: float | None) -> Prediction:
     timeout = settings.PREDICT_TIMEOUT if timeout is None else timeout
     if not batching_enabled():
         drawing = preprocess_png(data)

@@ -118,6 +118,14 @@ def predict(request: HttpRequest) -> JsonResponse:
     except PredictionFailed as exc:
         log.error("event=predict_failed error=%r", str(exc))
         return json_error(503, "The prediction service could not predict this drawing now.")
+    log.info(
+        "event=api_predict digit=%s not_digit=%s blank=%s confidence=%.2f model=%s",
+        prediction.digit,
+        prediction.not_digit,
+        prediction.blank,
+        prediction.confidence,
+        prediction.model_version,
+    )
     return JsonResponse(prediction.as_json())
 
 

@@ -19,6 +19,7 @@ from django.db import IntegrityError, connection, models, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from guessgame import metrics
 from guessgame.game import constants
 from guessgame.game.models import Drawing, Game, Round
 from guessgame.game.scoring import RoundPlay, RoundScore, score_game
@@ -233,6 +234,7 @@ def round_submit(
             transaction.on_commit(lambda: queue_prediction(drawing.pk))
     except IntegrityError as exc:
         raise AlreadySubmitted("This round was already submitted.") from exc
+    metrics.ROUNDS_PLAYED.inc()
     log.info(
         "event=round_submitted round=%s drawing=%s late=%s", round.pk, drawing.pk, drawing.late
     )
@@ -325,6 +327,8 @@ def _score_from(round: Round, *, game: Game, now: datetime) -> None:
     for (later, drawing), result in zip(rows, scores, strict=True):
         if drawing is None or drawing.prediction_status != Drawing.Prediction.DONE:
             continue  # not played, timed out, unreadable or still waiting: left as it is
+        if not later.scored and result.total > 0:
+            metrics.ROUNDS_RECOGNISED.inc()
         if not later.scored or later.points != result.total:
             later.scored, later.points = True, result.total
             later.save(update_fields=["scored", "points"])
@@ -385,6 +389,7 @@ def record_prediction(
         round = locked.round
         if game is not None and round is not None and not round.scored:
             _score_from(round, game=game, now=now)
+    metrics.count_prediction(answer, path="round")
     log.info(
         "event=prediction_recorded drawing=%s digit=%s not_digit=%s confidence=%.3f",
         drawing.pk,

@@ -117,7 +117,15 @@ def live_guess(request: HttpRequest) -> JsonResponse:
     except (WorkerUnavailable, PredictionFailed):
         return _error("The model is busy right now; your guess will come back shortly.", 503)
     if prediction.blank:
+        log.info("event=live_guess blank=true")
         return JsonResponse({"blank": True, "message": "Draw something first."})
+    log.info(
+        "event=live_guess digit=%s not_digit=%s confidence=%.2f model=%s",
+        prediction.digit,
+        prediction.not_digit,
+        prediction.confidence,
+        prediction.model_version,
+    )
     answer = {
         "blank": False,
         "digit": prediction.digit,
