@@ -76,6 +76,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "axes",
     "csp",
+    # Swagger UI's JavaScript and CSS as static files, for the API docs page (/api/docs)
+    "drf_spectacular_sidecar",
     "guessgame",
     "inference",
     "guessgame.game",
@@ -247,7 +249,8 @@ SHIPPED_MODEL_DIR = Path(
 # 200/s on average: a client posting a test set one drawing after another (about 140/s)
 # is never refused, while a flood from one address keeps under half of what two cores
 # serve (bench/bench_api.py: 457/s).
-API_RATE = env.str("GUESSGAME_API_RATE", default="12000/m")
+API_RATE_DEFAULT = "12000/m"
+API_RATE = env.str("GUESSGAME_API_RATE", default=API_RATE_DEFAULT)
 # How long the web process waits for a worker before answering 503, in seconds.
 PREDICT_TIMEOUT = env.float("GUESSGAME_PREDICT_TIMEOUT", default=5.0)
 # Dynamic batching: drawings arriving within this many milliseconds share one task.

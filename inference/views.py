@@ -13,10 +13,12 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
+from django.shortcuts import render
 from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_safe
 from django_ratelimit.core import get_usage
 
 from inference.client import PredictionFailed, WorkerUnavailable, predict_png
@@ -140,3 +142,9 @@ def openapi(request: HttpRequest) -> JsonResponse:
     if request.method not in {"GET", "HEAD"}:
         return json_error(405, "Use GET to read the API description.", Allow="GET, HEAD")
     return JsonResponse(openapi_document())
+
+
+@require_safe
+def api_docs(request: HttpRequest) -> HttpResponse:
+    """GET /api/docs: Swagger UI over openapi.json, every file served by the app (CSP)."""
+    return render(request, "inference/api_docs.html")
