@@ -335,6 +335,7 @@ def run(
         canvas_probabilities=stats["canvas_probabilities"],
         canvas_probabilities_uncalibrated=canvas_uncalibrated,
     )
+    report.write_model_card(out_dir, metrics)
     return metrics
 
 

@@ -221,9 +221,22 @@ def _plots(version: ModelVersion) -> list[str]:
 
 @staff_member_required
 @require_GET
+def _model_card(version: ModelVersion) -> str:
+    """The version's MODEL_CARD.md (written by training), or "" when it has none."""
+    from training.model_card import CARD_NAME
+
+    path = version.directory / CARD_NAME
+    return path.read_text() if path.is_file() else ""
+
+
 def model_list(request: HttpRequest) -> HttpResponse:
     versions = [
-        {"version": version, "plots": _plots(version), "metrics": version.metrics or {}}
+        {
+            "version": version,
+            "plots": _plots(version),
+            "metrics": version.metrics or {},
+            "card": _model_card(version),
+        }
         for version in ModelVersion.objects.all()
     ]
     return render(request, "review/models.html", {"versions": versions})

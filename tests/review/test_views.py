@@ -263,6 +263,16 @@ def test_model_versions_list_metrics_and_plots(staff_client, versions):
     assert b"".join(plot.streaming_content) == b"\x89PNG curves of v2"
 
 
+def test_the_models_page_shows_each_versions_model_card(staff_client, versions):
+    (versions[1].directory / "MODEL_CARD.md").write_text(
+        "# Model card: v2\n\n## Known limits\n\n- <b>thick pens</b>\n"
+    )
+    page = staff_client.get(reverse("review:models")).content.decode()
+
+    assert "# Model card: v2" in page and "&lt;b&gt;thick pens&lt;/b&gt;" in page
+    assert f"python -m training.model_card {versions[0].path}" in page
+
+
 @pytest.mark.parametrize("name", ["model.tflite", "..%2Fv1%2Ftraining_curves.png", "missing.png"])
 def test_only_plots_are_served(staff_client, versions, name):
     url = reverse("review:model_plot", args=[versions[0].pk, "x.png"]).replace("x.png", name)
