@@ -219,8 +219,6 @@ def _plots(version: ModelVersion) -> list[str]:
     return sorted(p.name for p in directory.glob("*.png") if PLOT_NAME.match(p.name))
 
 
-@staff_member_required
-@require_GET
 def _model_card(version: ModelVersion) -> str:
     """The version's MODEL_CARD.md (written by training), or "" when it has none."""
     from training.model_card import CARD_NAME
@@ -229,6 +227,8 @@ def _model_card(version: ModelVersion) -> str:
     return path.read_text() if path.is_file() else ""
 
 
+@staff_member_required
+@require_GET
 def model_list(request: HttpRequest) -> HttpResponse:
     versions = [
         {
