@@ -451,3 +451,52 @@ def round_flag(*, drawing: Drawing, player: AbstractBaseUser, flag: str) -> Draw
     drawing.save(update_fields=["flag", "flagged_at"])
     log.info("event=round_flagged drawing=%s flag=%s", drawing.pk, flag)
     return drawing
+
+
+# ---------------------------------------------------------------------------
+# A player's own data
+# ---------------------------------------------------------------------------
+
+
+def player_drawings_archive(*, player: AbstractBaseUser) -> bytes:
+    """Every drawing of ``player`` as a zip: ``drawings.ndjson`` (one drawing a line:
+    Quick, Draw!'s raw fields, the label, the model's answer) and the PNGs as sent."""
+    import io
+    import json
+    import zipfile
+
+    from guessgame.review.export import quickdraw_record
+
+    buffer = io.BytesIO()
+    lines = []
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        drawings = Drawing.objects.filter(player=player).select_related("model_version")
+        for drawing in drawings.order_by("pk").iterator(chunk_size=200):
+            record = quickdraw_record(drawing)
+            record.update(
+                drawing=drawing.strokes,  # as stored, not rounded like Quick, Draw!'s
+                label=drawing.label,
+                predicted_digit=drawing.predicted_digit,
+                confidence=drawing.confidence,
+                model_version=drawing.model_version.name if drawing.model_version else None,
+                png=f"png/{drawing.pk}.png",
+            )
+            lines.append(json.dumps(record, separators=(",", ":")))
+            archive.writestr(f"png/{drawing.pk}.png", bytes(drawing.image_png))
+        archive.writestr("drawings.ndjson", "".join(line + "\n" for line in lines))
+    return buffer.getvalue()
+
+
+def account_delete(*, player: AbstractBaseUser) -> int:
+    """Delete the account, its games and every drawing it made; return how many drawings.
+
+    Drawings are deleted by player, not only through their games, so none stays behind
+    without an owner (a drawing's player link would otherwise just be cleared).
+    """
+    with transaction.atomic():
+        drawings = Drawing.objects.filter(player=player)
+        count = drawings.count()
+        drawings.delete()
+        player.delete()
+    log.info("event=account_deleted drawings=%s", count)
+    return count

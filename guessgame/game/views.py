@@ -182,6 +182,55 @@ def my_profile(request: HttpRequest) -> HttpResponse:
     return redirect("profile", username=request.user.get_username())
 
 
+@require_GET
+@login_required
+def my_drawings(request: HttpRequest) -> HttpResponse:
+    """All of the player's drawings as a zip (ndjson + the PNGs), to take away."""
+    archive = services.player_drawings_archive(player=request.user)
+    response = HttpResponse(archive, content_type="application/zip")
+    name = f"guessgame-{request.user.pk}-drawings.zip"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+class AccountDeleteForm(forms.Form):
+    password = forms.CharField(
+        label="Your password", strip=False, widget=forms.PasswordInput(attrs={"autofocus": True})
+    )
+
+    def __init__(self, *args, user, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError("That is not your password: nothing was deleted.")
+        return password
+
+
+@never_cache
+@login_required
+def account_delete(request: HttpRequest) -> HttpResponse:
+    """Ask for the password, then delete the account with every drawing it made."""
+    form = AccountDeleteForm(request.POST if request.method == "POST" else None, user=request.user)
+    if form.is_bound and form.is_valid():
+        count = services.account_delete(player=request.user)
+        logout(request)
+        messages.success(
+            request, f"Your account and its {count} drawing{'s' * (count != 1)} are deleted."
+        )
+        return redirect("home")
+    drawings = Drawing.objects.filter(player=request.user).count()
+    return render(
+        request,
+        "registration/account_delete.html",
+        {"form": form, "drawings": drawings},
+        status=_form_status(form),
+    )
+
+
 # ---------------------------------------------------------------------------
 # A scored game
 # ---------------------------------------------------------------------------
