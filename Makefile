@@ -9,11 +9,12 @@ VAR_DIR := $(or $(GUESSGAME_VAR_DIR),var)
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/test
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help install migrate run serve test test-sqlite test-postgres lint format bench train clean
+.PHONY: help install migrate run serve status test test-sqlite test-postgres lint format bench train clean
 
 help:
 	@echo "make run    - install, migrate and start web + worker + broker on http://127.0.0.1:$(PORT)"
 	@echo "make serve  - the production-like stack (gunicorn, whitenoise, Celery worker + beat)"
+	@echo "make status - the state of make serve's processes (supervisorctl)"
 	@echo "make test   - the whole suite, on SQLite and (when reachable) PostgreSQL"
 	@echo "make lint   - ruff"
 	@echo "make bench  - benchmarks under bench/"
@@ -35,6 +36,10 @@ run: migrate
 
 # Production-like on this machine: plain HTTP on localhost, so the https-only
 # protections are off here; behind TLS leave them at their (on) defaults.
+# supervisord (guessgame/supervisord.conf) restarts whichever process dies; Ctrl-C or a
+# SIGTERM to make stops them all. The embedded broker runs only when REDIS_URL is unset.
+serve: export GUESSGAME_VAR_DIR := $(abspath $(VAR_DIR))
+serve: export GUESSGAME_EMBEDDED_REDIS := $(if $(REDIS_URL),false,true)
 serve: export DJANGO_ENV := production
 serve: export DEBUG := false
 serve: export SECURE_SSL_REDIRECT := false
@@ -44,7 +49,11 @@ serve: install
 	@mkdir -p $(VAR_DIR) && test -s $(VAR_DIR)/secret_key || $(PY) -c "import secrets; print(secrets.token_urlsafe(64))" > $(VAR_DIR)/secret_key
 	SECRET_KEY=$${SECRET_KEY:-$$(cat $(VAR_DIR)/secret_key)} $(PY) manage.py migrate --noinput
 	SECRET_KEY=$${SECRET_KEY:-$$(cat $(VAR_DIR)/secret_key)} $(PY) manage.py collectstatic --noinput --verbosity 0
-	SECRET_KEY=$${SECRET_KEY:-$$(cat $(VAR_DIR)/secret_key)} GUESSGAME_PORT=$(PORT) $(VENV)/bin/honcho --procfile Procfile.serve start
+	SECRET_KEY=$${SECRET_KEY:-$$(cat $(VAR_DIR)/secret_key)} GUESSGAME_PORT=$(PORT) exec $(VENV)/bin/supervisord --configuration guessgame/supervisord.conf
+
+status: export GUESSGAME_VAR_DIR := $(abspath $(VAR_DIR))
+status:
+	$(VENV)/bin/supervisorctl --configuration guessgame/supervisord.conf status
 
 # Tests use their own var/test (database file, embedded Redis socket), never var/.
 test: install
