@@ -79,6 +79,7 @@ bench: install var/models/seed-full/model.keras
 	$(PY) bench/bench_formats.py
 	$(PY) bench/bench_api.py
 	$(PY) bench/bench_load.py
+	$(PY) bench/bench_flood.py
 
 train: install
 	$(PY) -m training.train --model default --out inference/shipped/default-v2
