@@ -19,6 +19,7 @@ import pytest
 
 from inference.canvas import render_strokes
 from tests.conftest import ROOT, free_port
+from tests.e2e.strokes import digit_strokes
 from tests.serve_stack import (
     alive,
     command_line,
@@ -32,7 +33,6 @@ from tests.serve_stack import (
 )
 
 SHELLS = {"sh", "bash", "dash"}
-SEVEN = [[[40, 180, 120], [40, 40, 190], [0, 200, 400]]]
 COME_BACK_SECONDS = 90
 """How long a restarted process may take to serve again on a busy 2-core machine: this
 bounds the wait, it is not a speed target (bench/ measures speed)."""
@@ -63,7 +63,10 @@ def _parent(pid: int) -> int:
 def predicts(base: str) -> bool:
     try:
         status, body = http(
-            "POST", base + "/api/v1/predict", render_strokes(SEVEN), {"Content-Type": "image/png"}
+            "POST",
+            base + "/api/v1/predict",
+            render_strokes(digit_strokes(7)),
+            {"Content-Type": "image/png"},
         )
     except (urllib.error.URLError, ConnectionError, TimeoutError):
         return False
