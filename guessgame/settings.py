@@ -13,6 +13,8 @@ import environ
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from inference.limits import MAX_BYTES
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("GUESSGAME_VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -82,6 +84,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outside CSRF and axes, so their refusals answer JSON to JSON clients too.
+    "guessgame.errors.JsonErrorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -136,6 +140,24 @@ else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# ---------------------------------------------------------------------------
+# Request bodies
+# ---------------------------------------------------------------------------
+# The largest body the app takes is a round submission: a PNG of at most MAX_BYTES
+# (inference/limits.py), its strokes as JSON (at most 5,000 points: under 200 KB as the
+# game sends them) and the multipart framing. guessgame.body_limit (in front of Django,
+# see wsgi.py) refuses a larger body from its Content-Length before reading any of it,
+# and cuts a chunked one off at this size.
+REQUEST_MAX_BYTES = MAX_BYTES + 512 * 1024
+# A raw PNG body, or a form's fields, is read into memory up to the same size...
+DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_MAX_BYTES
+# ...and so is an uploaded drawing: no body is ever written to a temporary file.
+FILE_UPLOAD_MAX_MEMORY_SIZE = REQUEST_MAX_BYTES
+# One drawing per request; nothing else uploads files.
+DATA_UPLOAD_MAX_NUMBER_FILES = 1
+# Django's default, kept: the admin's delete confirmation posts one field per row chosen.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
 
 # ---------------------------------------------------------------------------
 # Redis: broker, results and cache
@@ -279,6 +301,7 @@ RATELIMIT_ENABLE = True
 # With the cache (Redis) down, let requests through rather than refuse everyone.
 RATELIMIT_FAIL_OPEN = True
 RATELIMIT_VIEW = "guessgame.game.views.rate_limited"
+CSRF_FAILURE_VIEW = "guessgame.errors.csrf_failure"
 
 # Everything is served by the app itself: no CDN, no inline script.
 CONTENT_SECURITY_POLICY = {
