@@ -32,6 +32,19 @@ PRODUCTION = DJANGO_ENV == "production"
 DEBUG = env.bool("DEBUG", default=not PRODUCTION)
 
 
+def _private_file(path: Path) -> None:
+    """Create ``path`` readable and writable by its owner only (0600), or make it so.
+
+    Created with that mode, never chmod-ed after the fact, so no other user can open it
+    in between; a file left 0644 by an older version is tightened.
+    """
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+    try:
+        os.chmod(path, 0o600)
+    except PermissionError:  # someone else's file: its owner decides
+        pass
+
+
 def _local_secret_key() -> str:
     """A key generated once and kept under var/, so local sessions survive restarts."""
     from django.core.management.utils import get_random_secret_key
@@ -41,8 +54,8 @@ def _local_secret_key() -> str:
         # Web, worker and manage.py may start together: write aside, then link into place,
         # so every process reads the same complete key (the first link wins).
         draft = path.with_name(f".secret_key.{os.getpid()}")
+        _private_file(draft)
         draft.write_text(get_random_secret_key())
-        draft.chmod(0o600)
         try:
             os.link(draft, path)
         except FileExistsError:
@@ -132,6 +145,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         # out short write locks instead of failing with "database is locked".
         {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
     )
+    # The players' accounts and drawings: 0600, like the secret key. SQLite gives the
+    # -wal and -shm files it creates beside the database the database file's mode.
+    _database_file = Path(DATABASES["default"]["NAME"])
+    if str(_database_file) != ":memory:" and _database_file.parent.is_dir():
+        for _path in (_database_file, *_database_file.parent.glob(_database_file.name + "-*")):
+            _private_file(_path)
 else:
     # TEST_DATABASE_NAME lets parallel test runs on one server keep apart.
     if env.str("TEST_DATABASE_NAME", default=""):
