@@ -218,11 +218,6 @@ def play(request: HttpRequest, game_id: int) -> HttpResponse:
     )
 
 
-SUBMISSION_MAX_BYTES = MAX_BYTES + 512 * 1024
-"""A whole round submission, in bytes: the PNG's limit and room for its strokes (at most
-MAX_POINTS points) and the multipart framing. A larger body is refused unread."""
-
-
 def _read_submission(request: HttpRequest) -> tuple[bytes, object]:
     """The PNG and the decoded strokes of a round, sent as play.js sends them.
 
@@ -234,7 +229,7 @@ def _read_submission(request: HttpRequest) -> tuple[bytes, object]:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         length = 0
-    if length > SUBMISSION_MAX_BYTES:
+    if length > settings.REQUEST_MAX_BYTES:  # guessgame.body_limit refuses it first
         raise services.GameError(
             f"The drawing is too large: the limit is {MAX_BYTES:,} bytes.", status=413
         )
