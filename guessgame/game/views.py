@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 
 from django import forms
@@ -30,6 +29,7 @@ from django_ratelimit.decorators import ratelimit
 from guessgame.game import constants, scoring, selectors, services
 from guessgame.game.forms import SignupForm
 from guessgame.game.models import Drawing, Game, Round
+from guessgame.inputs import BadInput, parse_json
 from inference.preprocess import MAX_BYTES, DrawingError
 
 log = logging.getLogger(__name__)
@@ -220,6 +220,12 @@ SUBMISSION_MAX_BYTES = MAX_BYTES + 512 * 1024
 """A whole round submission, in bytes: the PNG's limit and room for its strokes (at most
 MAX_POINTS points) and the multipart framing. A larger body is refused unread."""
 
+STROKES_MAX_BYTES = 512 * 1024
+"""The strokes' JSON, in characters: MAX_POINTS points of three numbers fit in 200 KB."""
+
+STROKES_DEPTH = 3
+"""``[[[x...], [y...], [t...]], ...]``: strokes, their three axes, the numbers."""
+
 
 def _read_submission(request: HttpRequest) -> tuple[bytes, object]:
     """The PNG and the decoded strokes of a round, sent as play.js sends them.
@@ -258,9 +264,11 @@ def _read_submission(request: HttpRequest) -> tuple[bytes, object]:
     if raw_strokes is None:
         raise services.GameError("Send the drawing's strokes as JSON in a field named 'strokes'.")
     try:
-        strokes = json.loads(raw_strokes)
-    except (ValueError, RecursionError) as exc:  # RecursionError: "[[[[..." nested too deep
-        raise services.GameError("The strokes are not valid JSON.") from exc
+        strokes = parse_json(
+            raw_strokes, what="The strokes", max_bytes=STROKES_MAX_BYTES, max_depth=STROKES_DEPTH
+        )
+    except BadInput as exc:
+        raise services.GameError(str(exc), status=exc.status) from exc
     return upload.read(), strokes
 
 
