@@ -80,7 +80,7 @@ PORT = env.int("PORT", default=8000)
 # Applications
 # ---------------------------------------------------------------------------
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "guessgame.apps.AdminConfig",  # django.contrib.admin, with our site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -304,6 +304,11 @@ HEALTH_TOKEN = env.str("GUESSGAME_HEALTH_TOKEN", default="")
 # ---------------------------------------------------------------------------
 # Auth and security
 # ---------------------------------------------------------------------------
+# Proxies in front of gunicorn (a TLS terminator is 1). Each appends the address it was
+# reached from to X-Forwarded-For; with 0 that header is never trusted.
+TRUSTED_PROXIES = env.int("GUESSGAME_TRUSTED_PROXIES", default=0)
+if TRUSTED_PROXIES < 0:
+    raise ImproperlyConfigured("GUESSGAME_TRUSTED_PROXIES must be 0 or more.")
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
@@ -327,6 +332,9 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 
 RATELIMIT_ENABLE = True
+# Rate limits ("ip" keys) and axes key on the client behind our proxies, not on the proxy.
+RATELIMIT_IP_META_KEY = "guessgame.client_address.client_ip"
+AXES_CLIENT_IP_CALLABLE = "guessgame.client_address.client_ip"
 # With the cache (Redis) down, let requests through rather than refuse everyone.
 RATELIMIT_FAIL_OPEN = True
 RATELIMIT_VIEW = "guessgame.game.views.rate_limited"
