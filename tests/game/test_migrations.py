@@ -45,3 +45,19 @@ def test_case_variants_stored_before_are_renamed_and_the_oldest_keeps_its_name(c
     assert names[third.pk] == f"RACENAME0-{third.pk}-2"  # its first choice was taken
     assert names[other.pk] == "someone"
     assert "Renamed user" in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_the_admin_says_a_case_variant_rename_is_taken_instead_of_failing(admin_client):
+    taken = get_user_model().objects.create_user("RaceName0")
+    other = get_user_model().objects.create_user("someone")
+
+    response = admin_client.post(
+        f"/admin/auth/user/{other.pk}/change/",
+        {"username": "racename0", "date_joined_0": "2026-01-01", "date_joined_1": "00:00:00"},
+    )
+
+    assert response.status_code == 200  # the form again, with its error
+    assert "unique whatever their case" in response.content.decode()
+    other.refresh_from_db()
+    assert other.username == "someone" and taken.username == "RaceName0"
