@@ -9,7 +9,7 @@ VAR_DIR := $(or $(GUESSGAME_VAR_DIR),var)
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/test
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help install migrate run serve status test test-sqlite test-postgres lint format bench train clean
+.PHONY: help install migrate run serve status secret-key test test-sqlite test-postgres lint format bench train clean
 
 help:
 	@echo "make run    - install, migrate and start web + worker + broker on http://127.0.0.1:$(PORT)"
@@ -45,8 +45,7 @@ serve: export DEBUG := false
 serve: export SECURE_SSL_REDIRECT := false
 serve: export SECURE_COOKIES := false
 serve: export SECURE_HSTS_SECONDS := 0
-serve: install
-	@mkdir -p $(VAR_DIR) && test -s $(VAR_DIR)/secret_key || $(PY) -c "import secrets; print(secrets.token_urlsafe(64))" > $(VAR_DIR)/secret_key
+serve: install secret-key
 	SECRET_KEY=$${SECRET_KEY:-$$(cat $(VAR_DIR)/secret_key)} $(PY) manage.py migrate --noinput
 	SECRET_KEY=$${SECRET_KEY:-$$(cat $(VAR_DIR)/secret_key)} $(PY) manage.py collectstatic --noinput --verbosity 0
 	SECRET_KEY=$${SECRET_KEY:-$$(cat $(VAR_DIR)/secret_key)} GUESSGAME_PORT=$(PORT) exec $(VENV)/bin/supervisord --configuration guessgame/supervisord.conf
@@ -54,6 +53,13 @@ serve: install
 status: export GUESSGAME_VAR_DIR := $(abspath $(VAR_DIR))
 status:
 	$(VENV)/bin/supervisorctl --configuration guessgame/supervisord.conf status
+
+# The key `make serve` signs sessions with: made once, readable by its owner only (an
+# older one left 0644 is tightened).
+secret-key:
+	@mkdir -p $(VAR_DIR)
+	@test -s $(VAR_DIR)/secret_key || (umask 077 && $(PYTHON) -c "import secrets; print(secrets.token_urlsafe(64))" > $(VAR_DIR)/secret_key)
+	@chmod 600 $(VAR_DIR)/secret_key
 
 # Tests use their own var/test (database file, embedded Redis socket), never var/.
 test: install

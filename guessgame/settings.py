@@ -13,6 +13,8 @@ import environ
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from inference.limits import MAX_BYTES
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("GUESSGAME_VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -30,6 +32,19 @@ PRODUCTION = DJANGO_ENV == "production"
 DEBUG = env.bool("DEBUG", default=not PRODUCTION)
 
 
+def _private_file(path: Path) -> None:
+    """Create ``path`` readable and writable by its owner only (0600), or make it so.
+
+    Created with that mode, never chmod-ed after the fact, so no other user can open it
+    in between; a file left 0644 by an older version is tightened.
+    """
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+    try:
+        os.chmod(path, 0o600)
+    except PermissionError:  # someone else's file: its owner decides
+        pass
+
+
 def _local_secret_key() -> str:
     """A key generated once and kept under var/, so local sessions survive restarts."""
     from django.core.management.utils import get_random_secret_key
@@ -39,8 +54,8 @@ def _local_secret_key() -> str:
         # Web, worker and manage.py may start together: write aside, then link into place,
         # so every process reads the same complete key (the first link wins).
         draft = path.with_name(f".secret_key.{os.getpid()}")
+        _private_file(draft)
         draft.write_text(get_random_secret_key())
-        draft.chmod(0o600)
         try:
             os.link(draft, path)
         except FileExistsError:
@@ -65,7 +80,7 @@ PORT = env.int("PORT", default=8000)
 # Applications
 # ---------------------------------------------------------------------------
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "guessgame.apps.AdminConfig",  # django.contrib.admin, with our site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -82,6 +97,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Outside CSRF and axes, so their refusals answer JSON to JSON clients too.
+    "guessgame.errors.JsonErrorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -128,6 +145,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         # out short write locks instead of failing with "database is locked".
         {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
     )
+    # The players' accounts and drawings: 0600, like the secret key. SQLite gives the
+    # -wal and -shm files it creates beside the database the database file's mode.
+    _database_file = Path(DATABASES["default"]["NAME"])
+    if str(_database_file) != ":memory:" and _database_file.parent.is_dir():
+        for _path in (_database_file, *_database_file.parent.glob(_database_file.name + "-*")):
+            _private_file(_path)
 else:
     # TEST_DATABASE_NAME lets parallel test runs on one server keep apart.
     if env.str("TEST_DATABASE_NAME", default=""):
@@ -136,6 +159,24 @@ else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# ---------------------------------------------------------------------------
+# Request bodies
+# ---------------------------------------------------------------------------
+# The largest body the app takes is a round submission: a PNG of at most MAX_BYTES
+# (inference/limits.py), its strokes as JSON (at most 5,000 points: under 200 KB as the
+# game sends them) and the multipart framing. guessgame.body_limit (in front of Django,
+# see wsgi.py) refuses a larger body from its Content-Length before reading any of it,
+# and cuts a chunked one off at this size.
+REQUEST_MAX_BYTES = MAX_BYTES + 512 * 1024
+# A raw PNG body, or a form's fields, is read into memory up to the same size...
+DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_MAX_BYTES
+# ...and so is an uploaded drawing: no body is ever written to a temporary file.
+FILE_UPLOAD_MAX_MEMORY_SIZE = REQUEST_MAX_BYTES
+# One drawing per request; nothing else uploads files.
+DATA_UPLOAD_MAX_NUMBER_FILES = 1
+# Django's default, kept: the admin's delete confirmation posts one field per row chosen.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
 
 # ---------------------------------------------------------------------------
 # Redis: broker, results and cache
@@ -229,7 +270,14 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # ---------------------------------------------------------------------------
 # Where trained model versions are written (retrain); the shipped one lives in the repo.
 MODEL_DIR = Path(env.str("GUESSGAME_MODEL_DIR", default=str(VAR_DIR / "models")))
-SHIPPED_MODEL_DIR = BASE_DIR / "inference" / "shipped" / "default-v2"
+# GUESSGAME_SHIPPED_MODEL_DIR points tests at another model folder (e.g. one with the
+# 11th "not a digit" output) without copying it into the repo.
+SHIPPED_MODEL_DIR = Path(
+    env.str(
+        "GUESSGAME_SHIPPED_MODEL_DIR",
+        default=str(BASE_DIR / "inference" / "shipped" / "default-v2"),
+    )
+)
 # Requests per client for POST /api/v1/predict, django-ratelimit syntax; "off" disables.
 # 200/s on average: a client posting a test set one drawing after another (about 140/s)
 # is never refused, while a flood from one address keeps under half of what two cores
@@ -249,10 +297,18 @@ SIGNUP_RATE = env.str("GUESSGAME_SIGNUP_RATE", default="10/h")
 # client, this stops one client from trying many. Enough for a class behind one address;
 # "off" disables it (a load test signing in hundreds of players from one machine).
 LOGIN_RATE = env.str("GUESSGAME_LOGIN_RATE", default="30/m")
+# Shows /readyz's details (worker names, error texts) to a caller sending
+# "Authorization: Bearer <token>"; staff see them when logged in. Empty: staff only.
+HEALTH_TOKEN = env.str("GUESSGAME_HEALTH_TOKEN", default="")
 
 # ---------------------------------------------------------------------------
 # Auth and security
 # ---------------------------------------------------------------------------
+# Proxies in front of gunicorn (a TLS terminator is 1). Each appends the address it was
+# reached from to X-Forwarded-For; with 0 that header is never trusted.
+TRUSTED_PROXIES = env.int("GUESSGAME_TRUSTED_PROXIES", default=0)
+if TRUSTED_PROXIES < 0:
+    raise ImproperlyConfigured("GUESSGAME_TRUSTED_PROXIES must be 0 or more.")
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
@@ -276,9 +332,13 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 
 RATELIMIT_ENABLE = True
+# Rate limits ("ip" keys) and axes key on the client behind our proxies, not on the proxy.
+RATELIMIT_IP_META_KEY = "guessgame.client_address.client_ip"
+AXES_CLIENT_IP_CALLABLE = "guessgame.client_address.client_ip"
 # With the cache (Redis) down, let requests through rather than refuse everyone.
 RATELIMIT_FAIL_OPEN = True
 RATELIMIT_VIEW = "guessgame.game.views.rate_limited"
+CSRF_FAILURE_VIEW = "guessgame.errors.csrf_failure"
 
 # Everything is served by the app itself: no CDN, no inline script.
 CONTENT_SECURITY_POLICY = {
@@ -311,6 +371,8 @@ if PRODUCTION:
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
+    # A load balancer probes over plain HTTP inside the network: answer it, not redirect.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
 
 # ---------------------------------------------------------------------------
 # Static files

@@ -1,11 +1,26 @@
-"""What a prediction is, everywhere: the API's JSON, the game's live guess, the command."""
+"""What a prediction is, everywhere: the API's JSON, the game's live guess, the command.
+
+The one owner of the rule that turns a model's outputs into an answer. A model has 10
+outputs (the digits 0-9, default-v2 and older) or 11: the digits, then "not a digit" in
+column ``NOT_DIGIT_CLASS``. Everything else (the worker, the game's services, the API)
+hands the model's row to :meth:`Prediction.from_probabilities` and reads its fields.
+"""
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-CLASSES = 10
+DIGITS = 10
+"""Digits 0-9: the first ten outputs of every model, and the probabilities we return."""
+
+NOT_DIGIT_CLASS = 10
+"""Column of "not a digit" in an 11-output model's probabilities."""
+
+OUTPUT_WIDTHS = (DIGITS, NOT_DIGIT_CLASS + 1)
+"""The model output widths we serve: digits only, or digits and "not a digit"."""
+
 PROBABILITY_DIGITS = 6
 """Decimals kept in probabilities: enough to rank and sum to 1, short on the wire."""
 
@@ -14,8 +29,14 @@ PROBABILITY_DIGITS = 6
 class Prediction:
     """The model's answer for one drawing.
 
-    ``probabilities`` holds 10 numbers in [0, 1], one per digit. A blank drawing is never
-    guessed: digit None, confidence 0.0 and ten zeros.
+    ``probabilities`` holds 10 numbers in [0, 1], one per digit. From a model with the
+    11th output they are its calibrated probabilities as they are, so they sum to
+    1 - p(not a digit); they are never renormalised.
+
+    ``not_digit`` is True when "not a digit" is the most probable of the 11 outputs;
+    ``digit`` is then None and ``confidence`` is p(not a digit). Otherwise ``digit`` is
+    the most probable digit and ``confidence`` its probability. A blank drawing is never
+    guessed: digit None, confidence 0.0, ten zeros, not_digit False.
     """
 
     digit: int | None
@@ -23,18 +44,37 @@ class Prediction:
     probabilities: list[float]
     blank: bool
     model_version: str
+    not_digit: bool = False
 
     @classmethod
-    def from_probabilities(cls, probabilities: Sequence[float], *, model_version: str):
-        """The digit with the highest probability, and that probability as confidence."""
-        values = [round(float(p), PROBABILITY_DIGITS) for p in probabilities]
-        if len(values) != CLASSES:
-            raise ValueError(f"Expected {CLASSES} probabilities, got {len(values)}.")
-        digit = max(range(CLASSES), key=values.__getitem__)
+    def from_probabilities(cls, values: Sequence[float], *, model_version: str) -> Prediction:
+        """The answer for one row of the model's output (10 or 11 finite numbers).
+
+        Ties go to the lower column, as ``numpy.argmax`` does: a digit as probable as
+        "not a digit" is named.
+        """
+        rounded = [round(float(p), PROBABILITY_DIGITS) for p in values]
+        if len(rounded) not in OUTPUT_WIDTHS:
+            raise ValueError(
+                f"Expected {DIGITS} or {NOT_DIGIT_CLASS + 1} probabilities, got {len(rounded)}."
+            )
+        if not all(math.isfinite(p) for p in rounded):
+            raise ValueError("Every probability must be a finite number.")
+        best = max(range(len(rounded)), key=rounded.__getitem__)
+        probabilities = rounded[:DIGITS]
+        if best == NOT_DIGIT_CLASS:
+            return cls(
+                digit=None,
+                confidence=rounded[NOT_DIGIT_CLASS],
+                probabilities=probabilities,
+                blank=False,
+                model_version=model_version,
+                not_digit=True,
+            )
         return cls(
-            digit=digit,
-            confidence=values[digit],
-            probabilities=values,
+            digit=best,
+            confidence=rounded[best],
+            probabilities=probabilities,
             blank=False,
             model_version=model_version,
         )
@@ -44,7 +84,7 @@ class Prediction:
         return cls(
             digit=None,
             confidence=0.0,
-            probabilities=[0.0] * CLASSES,
+            probabilities=[0.0] * DIGITS,
             blank=True,
             model_version=model_version,
         )
@@ -55,5 +95,6 @@ class Prediction:
             "confidence": self.confidence,
             "probabilities": list(self.probabilities),
             "blank": self.blank,
+            "not_digit": self.not_digit,
             "model_version": self.model_version,
         }

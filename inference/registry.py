@@ -40,24 +40,37 @@ def table_exists(model) -> bool:
     return model._meta.db_table in connection.introspection.table_names()
 
 
+def is_shipped(version) -> bool:
+    """Whether ``version`` is a model the repository ships (not one staff trained)."""
+    shipped_root = Path(settings.SHIPPED_MODEL_DIR).resolve().parent
+    return version.directory.resolve().parent == shipped_root
+
+
 def ensure_shipped_model(**kwargs) -> None:
-    """post_migrate hook: activate the model shipped in the repo when no active version
-    can serve: none is active, or the active one's file is gone (an earlier shipped model
-    that an update of the repo replaced)."""
+    """post_migrate hook: activate the model shipped in the repo when the active version
+    should give way to it: none is active, the active one's file is gone, or the active
+    one is an earlier model the repository shipped (an update brought a better default).
+    A version that staff trained and activated is kept."""
     from inference.models import ModelVersion
     from inference.signals import shipped_model_activated
 
     if not table_exists(ModelVersion):  # a partial migrate (`migrate contenttypes`)
         return
+    shipped = Path(settings.SHIPPED_MODEL_DIR)
     active = ModelVersion.active()
     if active is not None and active.tflite_path.exists():
-        return
-    shipped = Path(settings.SHIPPED_MODEL_DIR)
+        if active.name == shipped.name or not is_shipped(active):
+            return
+        reason = "superseded"
+    else:
+        reason = "gone" if active is not None else "none"
     if not (shipped / "model.tflite").exists():
         log.warning("event=no_shipped_model path=%s", shipped)
         return
     version = register_model_dir(shipped, name=shipped.name)
     version.activate()
-    shipped_model_activated.send(sender=ModelVersion, version=version, replaced=active)
-    replaced = f" replaced={active.name}" if active is not None else ""
+    shipped_model_activated.send(
+        sender=ModelVersion, version=version, replaced=active, reason=reason
+    )
+    replaced = f" replaced={active.name} reason={reason}" if active is not None else ""
     log.info("event=activated_shipped_model version=%s%s", version.name, replaced)

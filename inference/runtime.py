@@ -15,11 +15,10 @@ from pathlib import Path
 import numpy as np
 from ai_edge_litert.interpreter import Interpreter
 
+from inference.prediction import OUTPUT_WIDTHS
+
 FIELD_PX = 28
 """Side of the model's input, in pixels."""
-
-CLASSES = 10
-"""Digits 0-9: the model's output width."""
 
 
 class NoActiveModel(RuntimeError):
@@ -31,6 +30,8 @@ class LiteRTModel:
 
     The interpreter's input is resized to the batch size only when that size changes:
     resizing re-plans the tensors, while a repeated size reuses the allocation.
+    ``outputs`` is the model's own output width: 10 digits, or 11 for a model that also
+    answers "not a digit" (see :mod:`inference.prediction`).
     """
 
     def __init__(self, path: Path | str) -> None:
@@ -41,14 +42,21 @@ class LiteRTModel:
         # worker share two cores; more interpreter threads would only fight over them.
         self._interpreter = Interpreter(model_path=str(self.path), num_threads=1)
         self._input = self._interpreter.get_input_details()[0]["index"]
-        self._output = self._interpreter.get_output_details()[0]["index"]
+        output = self._interpreter.get_output_details()[0]
+        self._output = output["index"]
+        self.outputs = int(output["shape"][-1])
+        if self.outputs not in OUTPUT_WIDTHS:
+            raise ValueError(
+                f"{self.path} has {self.outputs} outputs; a digit model has "
+                f"{' or '.join(map(str, OUTPUT_WIDTHS))}."
+            )
         self._batch_size: int | None = None
         # The interpreter is not thread-safe; the web process's command and a threaded
         # worker pool may share one model.
         self._lock = threading.Lock()
 
     def predict(self, pixels: np.ndarray) -> np.ndarray:
-        """Probabilities (N, 10) float32 for drawings (N, 28, 28) float32 in [0, 1]."""
+        """Probabilities (N, outputs) float32 for drawings (N, 28, 28) float32 in [0, 1]."""
         pixels = np.asarray(pixels, dtype=np.float32)
         if pixels.ndim == 2:
             pixels = pixels[np.newaxis]
@@ -56,7 +64,7 @@ class LiteRTModel:
             raise ValueError(f"Expected drawings of shape (N, 28, 28), got {pixels.shape}.")
         count = pixels.shape[0]
         if count == 0:
-            return np.zeros((0, CLASSES), dtype=np.float32)
+            return np.zeros((0, self.outputs), dtype=np.float32)
         batch = np.ascontiguousarray(pixels.reshape(count, FIELD_PX, FIELD_PX, 1))
         with self._lock:
             if count != self._batch_size:
@@ -112,7 +120,7 @@ def active_version() -> tuple[str, Path]:
 
 
 def predict_with_active(pixels: np.ndarray) -> tuple[np.ndarray, str]:
-    """Probabilities (N, 10) from the active model, and that model's version name.
+    """Probabilities (N, 10 or 11) from the active model, and that model's version name.
 
     Asks the database every call, so a newly activated version serves the next batch
     in every worker process without a restart.

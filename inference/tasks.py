@@ -55,8 +55,10 @@ def decode_pixels(batch: list[str]) -> np.ndarray:
 def predict_pixels(batch: list[str]) -> dict:
     """Predict a batch of drawings in one model call.
 
-    Returns ``{"model_version": str, "probabilities": [[10 floats], ...]}`` in the
-    order of ``batch``. Pure function of its input and the active model: safe to rerun.
+    Returns ``{"model_version": str, "probabilities": [[K floats], ...]}`` in the
+    order of ``batch``, K being the model's output width: 10 digits, or 11 with "not a
+    digit" last (read by :class:`~inference.prediction.Prediction`). Pure function of
+    its input and the active model: safe to rerun.
     """
     probabilities, version = predict_with_active(decode_pixels(batch))
     return {"model_version": version, "probabilities": probabilities.tolist()}

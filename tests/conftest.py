@@ -217,6 +217,26 @@ def worker_process(redis_url, django_db_setup, django_db_blocker, tmp_path_facto
 
 
 @pytest.fixture
+def not_digit_model(active_model):
+    """The active model, which must answer "not a digit" (11 outputs).
+
+    Fails, never skips: the tests that use it are the proof that a non-digit is answered
+    as one, so a shipped model without that answer must not pass unnoticed.
+    (GUESSGAME_SHIPPED_MODEL_DIR points the shipped model at another folder.)
+    """
+    from inference.prediction import NOT_DIGIT_CLASS
+    from inference.runtime import LiteRTModel
+
+    outputs = LiteRTModel(active_model.tflite_path).outputs
+    if outputs <= NOT_DIGIT_CLASS:
+        pytest.fail(
+            f"the active model {active_model.name} has {outputs} outputs and cannot answer "
+            "'not a digit'; ship an 11-output model or set GUESSGAME_SHIPPED_MODEL_DIR"
+        )
+    return active_model
+
+
+@pytest.fixture
 def active_model(db):
     """The shipped model, registered and active (transactional tests flush the table)."""
     from django.conf import settings

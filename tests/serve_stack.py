@@ -35,7 +35,7 @@ def serve_env(var_dir: Path, port: int) -> dict:
     """The environment of a new user typing `make serve`: no services, no secret key."""
     drop = {"DATABASE_URL", "REDIS_URL", "DJANGO_ALLOW_ASYNC_UNSAFE", "DJANGO_ENV", "DEBUG"}
     env = {k: v for k, v in os.environ.items() if k not in drop | {"SECRET_KEY"}}
-    env.update(GUESSGAME_VAR_DIR=str(var_dir), PORT=str(port))
+    env.update(GUESSGAME_VAR_DIR=str(var_dir), PORT=str(port), GUESSGAME_HEALTH_TOKEN=HEALTH_TOKEN)
     env["PATH"] = f"{BIN}:{env['PATH']}"
     return env
 
@@ -71,19 +71,28 @@ def first_traceback(log: Path) -> str:
     return f"first error: {error}\n" + text[max(0, at - 1500) : at + 4000]
 
 
+HEALTH_TOKEN = "zero-setup-probe"
+"""Given to the stacks as GUESSGAME_HEALTH_TOKEN, so /readyz shows its details."""
+
+
 def wait_until_healthy(base: str, stack: subprocess.Popen, log: Path, seconds: float = 120) -> dict:
-    """Poll /healthz until it answers 200 (the stack's processes start in any order)."""
+    """Poll /readyz until every part is up (the stack's processes start in any order),
+    then check the load balancers' /healthz agrees."""
     deadline = time.monotonic() + seconds
     status, body = None, None
     while time.monotonic() < deadline and stack.poll() is None:
         try:
-            status, body = http("GET", base + "/healthz")
+            status, body = http(
+                "GET", base + "/readyz", headers={"Authorization": f"Bearer {HEALTH_TOKEN}"}
+            )
             if status == 200:
+                live_status, live = http("GET", base + "/healthz")
+                assert live_status == 200 and live["status"] == "ok", live
                 return body
         except OSError as error:  # refused, reset or timed out while starting
             status, body = None, repr(error)
         time.sleep(1)
-    raise AssertionError(f"/healthz never answered 200: {status} {body}\n{first_traceback(log)}")
+    raise AssertionError(f"/readyz never answered 200: {status} {body}\n{first_traceback(log)}")
 
 
 def descendants(pid: int) -> set[int]:

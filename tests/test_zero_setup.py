@@ -11,6 +11,7 @@ import pytest
 from inference.canvas import render_strokes
 from tests.conftest import ROOT, free_port
 from tests.serve_stack import (
+    HEALTH_TOKEN,
     http,
     serve_env,
     start_serve,
@@ -27,7 +28,10 @@ def test_a_fresh_checkout_migrates_starts_and_predicts_with_no_services(tmp_path
     # The shipped model is part of the repository: without it nothing could predict.
     assert (ROOT / "inference" / "shipped" / "default-v2" / "model.tflite").exists()
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
-    env.update(GUESSGAME_VAR_DIR=str(tmp_path / "var"), GUESSGAME_PORT=str(free_port()))
+    env.update(
+        GUESSGAME_VAR_DIR=str(tmp_path / "var"), GUESSGAME_PORT=str(free_port()),
+        GUESSGAME_HEALTH_TOKEN=HEALTH_TOKEN,
+    )  # fmt: skip
     env["PATH"] = f"{Path(sys.executable).parent}:{env['PATH']}"
     migrate = subprocess.run(
         [sys.executable, "manage.py", "migrate", "--noinput"], cwd=ROOT, env=env,

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -25,9 +26,13 @@ from inference.canvas import CANVAS_PX, PEN_PX, render_strokes
 from inference.preprocess import from_uint8, preprocess_png, to_uint8
 
 Predict = Callable[[np.ndarray], np.ndarray]
-"""Takes (N, 28, 28) float32 in [0, 1], returns (N, 10) probabilities."""
+"""Takes (N, 28, 28) float32 in [0, 1], returns (N, 10) probabilities, or (N, 11) for a
+model that can say "not a digit" (column 10)."""
 
 N_CLASSES = 10
+NOT_DIGIT = 10
+GAME_THRESHOLD = 0.6
+"""The game's default threshold: a guess counts at or above it (guessgame.game.constants)."""
 CANVAS_SEED = 2024
 SIZE_RANGE = (0.30, 0.90)
 """The digit's longer side, as a share of the canvas side."""
@@ -40,16 +45,25 @@ SKELETON_UPSCALE = 3
 
 
 def classification_stats(labels: np.ndarray, probabilities: np.ndarray) -> dict:
-    """Accuracy, per-digit accuracy and the confusion matrix (rows: true, columns: guessed)."""
-    guesses = np.argmax(probabilities, axis=1)
-    confusion = np.zeros((N_CLASSES, N_CLASSES), dtype=np.int64)
+    """Accuracy, per-digit accuracy and the confusion matrix (rows: true, columns: guessed).
+
+    With an 11th "not a digit" column, a digit the model refuses counts as an error; the
+    matrix then has 11 columns and ``refused`` is the share of digits refused.
+    """
+    probabilities = np.asarray(probabilities)
+    columns = probabilities.shape[1] if probabilities.ndim == 2 else N_CLASSES
+    guesses = np.argmax(probabilities, axis=1) if len(probabilities) else np.zeros(0, int)
+    confusion = np.zeros((N_CLASSES, columns), dtype=np.int64)
     np.add.at(confusion, (labels, guesses), 1)
     per_digit = confusion.diagonal() / np.maximum(confusion.sum(axis=1), 1)
-    return {
+    stats = {
         "accuracy": float(np.mean(guesses == labels)) if len(labels) else 0.0,
         "per_digit_accuracy": {str(d): round(float(a), 5) for d, a in enumerate(per_digit)},
         "confusion_matrix": confusion.tolist(),
     }
+    if columns > N_CLASSES:
+        stats["refused"] = float(np.mean(guesses == NOT_DIGIT)) if len(labels) else 0.0
+    return stats
 
 
 # --- canvas benchmark ----------------------------------------------------------------
@@ -158,40 +172,122 @@ def tflite_predict(path: str | Path, *, num_threads: int = 2) -> Predict:
             interpreter.set_tensor(input_index, batch)
             interpreter.invoke()
             out.append(interpreter.get_tensor(output_index).copy())
-        return np.concatenate(out) if out else np.zeros((0, N_CLASSES), np.float32)
+        if out:
+            return np.concatenate(out)
+        return np.zeros((0, interpreter.get_output_details()[0]["shape"][-1]), np.float32)
 
     return predict
 
 
-def evaluate(
-    predict: Predict,
+@dataclass(frozen=True)
+class BenchmarkInputs:
+    """Every benchmark's drawings, as the model sees them: made once, scored per model."""
+
+    mnist_images: np.ndarray
+    mnist_labels: np.ndarray
+    canvas_pixels: np.ndarray
+    canvas_labels: np.ndarray
+    nondigit_pixels: np.ndarray
+    nondigit_kinds: list[str]
+    style_pixels: np.ndarray
+    style_labels: np.ndarray
+    style_variants: list[str]
+
+
+def benchmark_inputs(
     test_images: np.ndarray,
     test_labels: np.ndarray,
     *,
     canvas_limit: int | None = None,
     canvas_seed: int = CANVAS_SEED,
     pen_px: float = PEN_PX,
-) -> dict:
-    """MNIST test accuracy and canvas-benchmark accuracy of one model."""
-    mnist_probs = predict(test_images)
-    mnist = classification_stats(test_labels, mnist_probs)
+    nondigit_n: int | None = None,
+    style_n: int | None = None,
+) -> BenchmarkInputs:
+    """Draw the canvas, non-digit and style benchmarks (seconds to minutes: reuse it)."""
+    from training import negatives, styles
+
     pngs = canvas_drawings(test_images, seed=canvas_seed, limit=canvas_limit, pen_px=pen_px)
-    canvas_labels = test_labels[: len(pngs)]
-    drawn = canvas_pixels(pngs)
-    canvas_probs = predict(drawn)
-    canvas = classification_stats(canvas_labels, canvas_probs)
+    nondigit, kinds = negatives.negative_pixels(
+        nondigit_n or negatives.NONDIGIT_BENCH_N, negatives.NONDIGIT_BENCH_SEED
+    )
+    styled, style_labels, variants = styles.style_pixels(
+        style_n or styles.STYLE_BENCH_N, styles.STYLE_BENCH_SEED
+    )
+    return BenchmarkInputs(
+        mnist_images=test_images,
+        mnist_labels=test_labels,
+        canvas_pixels=canvas_pixels(pngs),
+        canvas_labels=test_labels[: len(pngs)],
+        nondigit_pixels=from_uint8(nondigit),
+        nondigit_kinds=kinds,
+        style_pixels=from_uint8(styled),
+        style_labels=np.asarray(style_labels),
+        style_variants=variants,
+    )
+
+
+def score(predict: Predict, inputs: BenchmarkInputs) -> dict:
+    """One model on every benchmark: MNIST test, the canvas benchmark (with its
+    calibration error), the non-digit benchmark and the style benchmark."""
+    from training import calibration, negatives, styles
+
+    mnist_probs = predict(inputs.mnist_images)
+    mnist = classification_stats(inputs.mnist_labels, mnist_probs)
+    canvas_probs = predict(inputs.canvas_pixels)
+    canvas = classification_stats(inputs.canvas_labels, canvas_probs)
     return {
         "mnist_test_accuracy": mnist["accuracy"],
+        "mnist_refused": mnist.get("refused", 0.0),
         "per_digit_accuracy": mnist["per_digit_accuracy"],
         "confusion_matrix": mnist["confusion_matrix"],
         "mnist_probabilities": mnist_probs,
         "canvas_accuracy": canvas["accuracy"],
+        "canvas_refused": canvas.get("refused", 0.0),
         "canvas_per_digit_accuracy": canvas["per_digit_accuracy"],
         "canvas_confusion_matrix": canvas["confusion_matrix"],
-        "canvas_size": len(pngs),
-        "canvas_pixels": drawn,
+        "canvas_size": len(inputs.canvas_labels),
+        "canvas_ece": calibration.expected_calibration_error(canvas_probs, inputs.canvas_labels),
+        "canvas_pixels": inputs.canvas_pixels,
+        "canvas_labels": inputs.canvas_labels,
         "canvas_probabilities": canvas_probs,
+        "nondigit": negatives.nondigit_rates(
+            predict(inputs.nondigit_pixels), inputs.nondigit_kinds, GAME_THRESHOLD
+        ),
+        "style": styles.style_benchmark_stats(
+            predict(inputs.style_pixels), inputs.style_labels, inputs.style_variants
+        ),
     }
+
+
+def evaluate(
+    predict: Predict,
+    test_images: np.ndarray,
+    test_labels: np.ndarray,
+    **options,
+) -> dict:
+    """Every benchmark of one model (``options``: those of :func:`benchmark_inputs`)."""
+    return score(predict, benchmark_inputs(test_images, test_labels, **options))
+
+
+def public_stats(stats: dict) -> dict:
+    """The figures of :func:`evaluate` without its arrays (for metrics.json)."""
+    return {k: v for k, v in stats.items() if not isinstance(v, np.ndarray)}
+
+
+def summary_lines(stats: dict) -> list[str]:
+    """The benchmarks in a few lines a person reads (the CLI and training print them)."""
+    nondigit, style = stats["nondigit"], stats["style"]
+    return [
+        f"MNIST test accuracy:       {stats['mnist_test_accuracy']:.2%}"
+        f" (refused as not a digit: {stats['mnist_refused']:.2%})",
+        f"canvas benchmark accuracy: {stats['canvas_accuracy']:.2%}"
+        f" (refused: {stats['canvas_refused']:.2%}, {stats['canvas_size']} digits)",
+        f"canvas calibration error:  ECE {stats['canvas_ece']:.2%}",
+        f"non-digits named a digit:  {nondigit['named_as_digit_rate']:.2%} at threshold"
+        f" {GAME_THRESHOLD} ({nondigit['count']} drawings)",
+        f"style benchmark accuracy:  {style['accuracy']:.2%} ({style['size']} digits)",
+    ]
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -207,6 +303,11 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument(
         "--errors-png", default=None, help="draw the canvas benchmark's errors into this PNG"
     )
+    parser.add_argument(
+        "--nondigit-n", type=int, default=None, help="non-digit benchmark drawings (2000)"
+    )
+    parser.add_argument("--style-n", type=int, default=None, help="style benchmark digits (2000)")
+    parser.add_argument("--json", default=None, help="also write the figures to this file")
     args = parser.parse_args(argv)
 
     from training.data import load_mnist
@@ -221,15 +322,17 @@ def main(argv: list[str] | None = None) -> None:
         canvas_limit=args.canvas_limit,
         canvas_seed=args.canvas_seed,
         pen_px=args.pen_px,
+        nondigit_n=args.nondigit_n,
+        style_n=args.style_n,
     )
-    print(f"model:                    {model_dir}")
-    print(f"MNIST test accuracy:      {stats['mnist_test_accuracy']:.4%}")
-    canvas = (
-        f"{stats['canvas_accuracy']:.4%} ({stats['canvas_size']} digits, seed {args.canvas_seed},"
-        f" {args.pen_px:g} px pen)"
-    )
-    print(f"canvas benchmark accuracy: {canvas}")
+    print(f"model: {model_dir} (canvas seed {args.canvas_seed}, {args.pen_px:g} px pen)")
+    for line in summary_lines(stats):
+        print(line)
     print("per-digit accuracy (MNIST):", json.dumps(stats["per_digit_accuracy"]))
+    print("non-digits named a digit, by kind:", json.dumps(stats["nondigit"]["per_kind"]))
+    if args.json:
+        Path(args.json).write_text(json.dumps(public_stats(stats), indent=2) + "\n")
+        print(f"written: {args.json}")
     if args.errors_png:
         from training import report
 

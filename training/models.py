@@ -1,6 +1,9 @@
 """The CNNs we train: the original demo's (``seed``) and the one the game ships (``default``).
 
-Both read (28, 28, 1) float32 in [0, 1] (ink = 1) and output 10 softmax probabilities.
+Both read (28, 28, 1) float32 in [0, 1] (ink = 1). ``seed`` outputs 10 softmax
+probabilities, as the demo did; ``default`` outputs 11: the digits 0-9 and, in column
+:data:`NOT_DIGIT`, "not a digit". Its last Dense layer gives logits and a separate
+Softmax layer the probabilities, so :func:`with_temperature` can calibrate it.
 """
 
 from __future__ import annotations
@@ -10,6 +13,11 @@ from keras import layers
 
 INPUT_SHAPE = (28, 28, 1)
 N_CLASSES = 10
+"""The digits 0-9."""
+NOT_DIGIT = 10
+"""The ``default`` model's extra output column: the drawing is not a digit."""
+N_OUTPUTS = N_CLASSES + 1
+LOGITS_LAYER = "logits"
 
 
 def build_seed() -> keras.Model:
@@ -37,12 +45,17 @@ def _conv_bn(x, filters: int):
     return layers.Activation("relu")(x)
 
 
-def build_default(learning_rate: keras.optimizers.schedules.LearningRateSchedule | float = 1e-3):
+def build_default(
+    learning_rate: keras.optimizers.schedules.LearningRateSchedule | float = 1e-3,
+    *,
+    n_outputs: int = N_OUTPUTS,
+):
     """A small, BatchNorm'd CNN that is quick on a CPU.
 
     Two blocks of two 3x3 convolutions (32 then 64 filters, valid padding, BatchNorm,
     ReLU) each followed by 2x2 max pooling and dropout, then Dense(128)-BN-Dropout and the
-    softmax. About 0.2M parameters and 10M multiply-adds per digit.
+    softmax over the digits and "not a digit". About 0.2M parameters and 10M
+    multiply-adds per drawing.
     """
     inputs = keras.Input(shape=INPUT_SHAPE)
     x = _conv_bn(inputs, 32)  # 26x26
@@ -58,7 +71,8 @@ def build_default(learning_rate: keras.optimizers.schedules.LearningRateSchedule
     x = layers.BatchNormalization()(x)
     x = layers.Activation("relu")(x)
     x = layers.Dropout(0.4)(x)
-    outputs = layers.Dense(N_CLASSES, activation="softmax")(x)
+    logits = layers.Dense(n_outputs, name=LOGITS_LAYER)(x)
+    outputs = layers.Softmax(name="probabilities")(logits)
     model = keras.Model(inputs, outputs, name="default")
     model.compile(
         loss="sparse_categorical_crossentropy",
@@ -66,6 +80,24 @@ def build_default(learning_rate: keras.optimizers.schedules.LearningRateSchedule
         metrics=["accuracy"],
     )
     return model
+
+
+def with_temperature(model: keras.Model, temperature: float) -> keras.Model:
+    """The same network with its logits divided by ``temperature`` before the softmax.
+
+    Temperature scaling (Guo et al. 2017) keeps every guess (the argmax) and makes the
+    probabilities honest: a temperature above 1 softens an overconfident model. The
+    serving model is this one, so the worker needs no extra step.
+    """
+    logits = model.get_layer(LOGITS_LAYER).output
+    scaled = layers.Rescaling(1.0 / float(temperature), name="temperature")(logits)
+    probabilities = layers.Softmax(name="calibrated_probabilities")(scaled)
+    return keras.Model(model.inputs, probabilities, name=f"{model.name}_calibrated")
+
+
+def logits_of(model: keras.Model) -> keras.Model:
+    """The network up to its logits (for fitting the temperature)."""
+    return keras.Model(model.inputs, model.get_layer(LOGITS_LAYER).output)
 
 
 BUILDERS = {"seed": build_seed, "default": build_default}

@@ -9,6 +9,8 @@ Files written into the run's folder:
 * ``worst_errors.png``: the test digits the model got most confidently wrong;
 * ``canvas_errors.png``: the canvas benchmark's errors, each MNIST digit beside the same
   digit as drawn on the game canvas and preprocessed (what the model saw);
+* ``reliability.png``: the canvas benchmark's reliability diagram (is "80% sure" right 80%
+  of the time?) after calibration, and ``reliability_uncalibrated.png`` before it;
 * ``metrics.json``.
 """
 
@@ -30,6 +32,7 @@ PLOTS = (
     "class_balance.png",
     "worst_errors.png",
     "canvas_errors.png",
+    "reliability.png",
 )
 WORST_ERRORS = 24
 
@@ -56,14 +59,14 @@ def plot_training_curves(history: dict, path: Path) -> None:
 def plot_confusion_matrix(confusion: list[list[int]], path: Path) -> None:
     matrix = np.asarray(confusion)
     fig, ax = plt.subplots(figsize=(7, 6))
-    shown = np.where(np.eye(len(matrix), dtype=bool), 0, matrix)  # colour the errors only
+    shown = np.where(np.eye(*matrix.shape, dtype=bool), 0, matrix)  # colour the errors only
     image = ax.imshow(shown, cmap="Reds")
     fig.colorbar(image, ax=ax, label="wrong guesses")
     for (row, col), count in np.ndenumerate(matrix):
         ax.text(col, row, str(count), ha="center", va="center", fontsize=7)
-    ax.set_xticks(range(len(matrix)))
+    ax.set_xticks(range(matrix.shape[1]), [class_name(c) for c in range(matrix.shape[1])])
     ax.set_yticks(range(len(matrix)))
-    ax.set_xlabel("guessed digit")
+    ax.set_xlabel("guessed digit (✗: not a digit)")
     ax.set_ylabel("true digit")
     ax.set_title("MNIST test confusion matrix")
     fig.tight_layout()
@@ -71,9 +74,15 @@ def plot_confusion_matrix(confusion: list[list[int]], path: Path) -> None:
     plt.close(fig)
 
 
+def class_name(label: int) -> str:
+    """A digit, or ✗ for the "not a digit" class."""
+    return "✗" if label == 10 else str(label)
+
+
 def plot_samples(images: np.ndarray, labels: np.ndarray, path: Path, per_class: int = 10) -> None:
-    fig, axes = plt.subplots(10, per_class, figsize=(per_class, 10))
-    for digit in range(10):
+    classes = int(labels.max()) + 1 if len(labels) else 10
+    fig, axes = plt.subplots(classes, per_class, figsize=(per_class, classes), squeeze=False)
+    for digit in range(classes):
         chosen = np.flatnonzero(labels == digit)[:per_class]
         for col in range(per_class):
             ax = axes[digit, col]
@@ -88,10 +97,10 @@ def plot_samples(images: np.ndarray, labels: np.ndarray, path: Path, per_class: 
 def plot_class_balance(labels: np.ndarray, path: Path) -> None:
     counts = np.bincount(labels, minlength=10)
     fig, ax = plt.subplots(figsize=(6, 3))
-    ax.bar(range(10), counts)
-    ax.set_xticks(range(10))
-    ax.set_xlabel("digit")
-    ax.set_ylabel("training digits")
+    ax.bar(range(len(counts)), counts)
+    ax.set_xticks(range(len(counts)), [class_name(c) for c in range(len(counts))])
+    ax.set_xlabel("class (✗: not a digit)")
+    ax.set_ylabel("training drawings")
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
@@ -111,7 +120,8 @@ def plot_worst_errors(
     for ax, index in zip(axes.ravel(), wrong, strict=False):
         ax.imshow(images[index], cmap="gray_r", vmin=0, vmax=1)
         ax.set_title(
-            f"{labels[index]}→{guesses[index]} {probabilities[index, guesses[index]]:.2f}",
+            f"{labels[index]}→{class_name(guesses[index])}"
+            f" {probabilities[index, guesses[index]]:.2f}",
             fontsize=8,
         )
     fig.suptitle("Worst errors: true→guessed, confidence")
@@ -146,7 +156,8 @@ def plot_canvas_errors(
         original.set_title(f"MNIST {labels[index]}", fontsize=8)
         seen.imshow(drawn[index], cmap="gray_r", vmin=0, vmax=1)
         seen.set_title(
-            f"drawn→{guesses[index]} {probabilities[index, guesses[index]]:.2f}", fontsize=8
+            f"drawn→{class_name(guesses[index])} {probabilities[index, guesses[index]]:.2f}",
+            fontsize=8,
         )
     fig.suptitle(
         f"Canvas benchmark errors ({len(np.flatnonzero(guesses != labels))} of {len(labels)}),"
@@ -168,8 +179,11 @@ def write_report(
     test_probabilities: np.ndarray,
     canvas_pixels: np.ndarray,
     canvas_probabilities: np.ndarray,
+    canvas_probabilities_uncalibrated: np.ndarray | None = None,
 ) -> None:
-    """Write the six plots and metrics.json into ``out_dir``."""
+    """Write the plots and metrics.json into ``out_dir``."""
+    from training.calibration import plot_reliability
+
     out_dir = Path(out_dir)
     plot_training_curves(metrics.get("history", {}), out_dir / "training_curves.png")
     plot_confusion_matrix(metrics["confusion_matrix"], out_dir / "confusion_matrix.png")
@@ -179,4 +193,14 @@ def write_report(
     plot_canvas_errors(
         test_images, test_labels, canvas_pixels, canvas_probabilities, out_dir / "canvas_errors.png"
     )
+    canvas_labels = test_labels[: len(canvas_pixels)]
+    plot_reliability(
+        canvas_probabilities, canvas_labels, out_dir / "reliability.png",
+        title="Canvas benchmark, as served (calibrated)",
+    )  # fmt: skip
+    if canvas_probabilities_uncalibrated is not None:
+        plot_reliability(
+            canvas_probabilities_uncalibrated, canvas_labels,
+            out_dir / "reliability_uncalibrated.png", title="Canvas benchmark, before calibration",
+        )  # fmt: skip
     (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")

@@ -13,6 +13,7 @@ from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from guessgame.game import constants
+from guessgame.game.words import a_digit
 from inference.preprocess import from_uint8
 
 
@@ -155,7 +156,14 @@ class Drawing(models.Model):
         max_length=10, choices=Prediction.choices, default=Prediction.PENDING, db_index=True
     )
     predicted_digit = models.PositiveSmallIntegerField(null=True, blank=True)
-    confidence = models.FloatField(null=True, blank=True)
+    not_digit = models.BooleanField(
+        "not a digit",
+        default=False,
+        help_text='The model\'s answer was "not a digit" (no predicted digit; never scores).',
+    )
+    confidence = models.FloatField(
+        null=True, blank=True, help_text="p(predicted digit), or p(not a digit) for a non-digit."
+    )
     probabilities = models.JSONField(null=True, blank=True)
     model_version = models.ForeignKey(
         "inference.ModelVersion",
@@ -191,7 +199,7 @@ class Drawing(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"Drawing {self.pk} of a {self.label}"
+        return f"Drawing {self.pk} of {a_digit(self.label)}"
 
     @property
     def effective_label(self) -> int:

@@ -22,6 +22,7 @@ from django.utils import timezone
 from guessgame.game import constants
 from guessgame.game.models import Drawing, Game, Round
 from guessgame.game.scoring import RoundPlay, RoundScore, score_game
+from inference.prediction import Prediction
 from inference.preprocess import preprocess_png, to_uint8
 
 log = logging.getLogger(__name__)
@@ -174,7 +175,8 @@ def clean_strokes(strokes: object) -> list:
             for value in axis:
                 if isinstance(value, bool) or not isinstance(value, int | float):
                     raise InvalidStrokes(f"Stroke {number} holds something that is not a number.")
-                if not math.isfinite(value) or value < 0 or value > limit:
+                # Compared before isfinite(): an int beyond a float's range overflows there.
+                if value < 0 or value > limit or not math.isfinite(value):
                     raise InvalidStrokes(
                         f"Stroke {number} has a value out of range (0 to {limit:,})."
                     )
@@ -339,16 +341,20 @@ def record_prediction(
 ) -> bool:
     """Write the model's answer on the drawing, once, and score its round and later ones.
 
-    Idempotent: a drawing already predicted is left as it is (a re-queued task or two
-    workers racing). Returns True when this call recorded the prediction.
+    ``probabilities`` is the model's row: 10 digits, or 11 with "not a digit" last; the
+    answer is read by :class:`~inference.prediction.Prediction`, the one owner of that
+    rule. A drawing that is not a digit keeps the 10 digit probabilities, gets no
+    predicted digit and scores nothing. Idempotent: a drawing already predicted is left
+    as it is (a re-queued task or two workers racing). Returns True when this call
+    recorded the prediction.
     """
     from inference.models import ModelVersion
 
     now = now or timezone.now()
-    probs = [float(p) for p in probabilities]
-    if len(probs) != 10 or not all(math.isfinite(p) for p in probs):
-        raise ValueError("probabilities must be ten finite numbers")
-    digit = int(np.argmax(probs))
+    try:
+        answer = Prediction.from_probabilities(probabilities, model_version=model_version or "")
+    except (TypeError, ValueError) as exc:
+        raise ValueError(f"probabilities must be 10 or 11 finite numbers: {exc}") from exc
     version = ModelVersion.objects.filter(name=model_version).first() if model_version else None
     game_id = Round.objects.filter(pk=drawing.round_id).values_list("game_id", flat=True).first()
     with transaction.atomic():
@@ -359,15 +365,17 @@ def record_prediction(
         if locked.prediction_status == Drawing.Prediction.DONE:
             return False
         locked.prediction_status = Drawing.Prediction.DONE
-        locked.predicted_digit = digit
-        locked.confidence = probs[digit]
-        locked.probabilities = probs
+        locked.predicted_digit = answer.digit
+        locked.not_digit = answer.not_digit
+        locked.confidence = answer.confidence
+        locked.probabilities = answer.probabilities
         locked.model_version = version
         locked.predicted_at = now
         locked.save(
             update_fields=[
                 "prediction_status",
                 "predicted_digit",
+                "not_digit",
                 "confidence",
                 "probabilities",
                 "model_version",
@@ -379,10 +387,11 @@ def record_prediction(
         if game is not None and round is not None and not round.scored:
             _score_from(round, game=game, now=now)
     log.info(
-        "event=prediction_recorded drawing=%s digit=%s confidence=%.3f",
+        "event=prediction_recorded drawing=%s digit=%s not_digit=%s confidence=%.3f",
         drawing.pk,
-        digit,
-        probs[digit],
+        answer.digit,
+        answer.not_digit,
+        answer.confidence,
     )
     return True
 

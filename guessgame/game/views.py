@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 
 from django import forms
@@ -12,6 +11,7 @@ from django.contrib.auth import get_user_model, login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+from django.db import IntegrityError, transaction
 from django.http import (
     Http404,
     HttpRequest,
@@ -27,9 +27,10 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django_ratelimit.decorators import ratelimit
 
-from guessgame.game import constants, scoring, selectors, services
+from guessgame.game import constants, scoring, selectors, services, words
 from guessgame.game.forms import SignupForm
 from guessgame.game.models import Drawing, Game, Round
+from guessgame.inputs import BadInput, parse_json
 from inference.preprocess import MAX_BYTES, DrawingError
 
 log = logging.getLogger(__name__)
@@ -118,15 +119,17 @@ def live_guess(request: HttpRequest) -> JsonResponse:
         return _error("The model is busy right now; your guess will come back shortly.", 503)
     if prediction.blank:
         return JsonResponse({"blank": True, "message": "Draw something first."})
-    return JsonResponse(
-        {
-            "blank": False,
-            "digit": prediction.digit,
-            "confidence": prediction.confidence,
-            "probabilities": [float(p) for p in prediction.probabilities],
-            "model_version": prediction.model_version,
-        }
-    )
+    answer = {
+        "blank": False,
+        "digit": prediction.digit,
+        "not_digit": prediction.not_digit,
+        "confidence": prediction.confidence,
+        "probabilities": [float(p) for p in prediction.probabilities],
+        "model_version": prediction.model_version,
+    }
+    if prediction.not_digit:
+        answer["message"] = words.NOT_A_DIGIT
+    return JsonResponse(answer)
 
 
 @require_GET
@@ -216,9 +219,11 @@ def play(request: HttpRequest, game_id: int) -> HttpResponse:
     )
 
 
-SUBMISSION_MAX_BYTES = MAX_BYTES + 512 * 1024
-"""A whole round submission, in bytes: the PNG's limit and room for its strokes (at most
-MAX_POINTS points) and the multipart framing. A larger body is refused unread."""
+STROKES_MAX_BYTES = 512 * 1024
+"""The strokes' JSON, in characters: MAX_POINTS points of three numbers fit in 200 KB."""
+
+STROKES_DEPTH = 3
+"""``[[[x...], [y...], [t...]], ...]``: strokes, their three axes, the numbers."""
 
 
 def _read_submission(request: HttpRequest) -> tuple[bytes, object]:
@@ -232,7 +237,7 @@ def _read_submission(request: HttpRequest) -> tuple[bytes, object]:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         length = 0
-    if length > SUBMISSION_MAX_BYTES:
+    if length > settings.REQUEST_MAX_BYTES:  # guessgame.body_limit refuses it first
         raise services.GameError(
             f"The drawing is too large: the limit is {MAX_BYTES:,} bytes.", status=413
         )
@@ -258,9 +263,11 @@ def _read_submission(request: HttpRequest) -> tuple[bytes, object]:
     if raw_strokes is None:
         raise services.GameError("Send the drawing's strokes as JSON in a field named 'strokes'.")
     try:
-        strokes = json.loads(raw_strokes)
-    except (ValueError, RecursionError) as exc:  # RecursionError: "[[[[..." nested too deep
-        raise services.GameError("The strokes are not valid JSON.") from exc
+        strokes = parse_json(
+            raw_strokes, what="The strokes", max_bytes=STROKES_MAX_BYTES, max_depth=STROKES_DEPTH
+        )
+    except BadInput as exc:
+        raise services.GameError(str(exc), status=exc.status) from exc
     return upload.read(), strokes
 
 
@@ -284,6 +291,9 @@ def round_submit(request: HttpRequest, round_id: int) -> JsonResponse:
 
 def _round_outcome(round: Round) -> dict:
     """What the result page shows and result.js polls for.
+
+    A drawing the model calls "not a digit" has ``not_digit`` true, ``digit`` null and
+    ``message`` the sentence the page shows instead of a digit.
 
     While the drawing waits for the model, ``model_busy`` turns true after
     MODEL_BUSY_SECONDS: no worker answered yet, and the page says so plainly. Once
@@ -310,6 +320,8 @@ def _round_outcome(round: Round) -> dict:
         "late": bool(drawing and drawing.late),
         "image_url": reverse("drawing_png", args=[drawing.pk]) if drawing else None,
         "digit": None,
+        "not_digit": False,
+        "message": None,
         "confidence": None,
         "probabilities": None,
         "recognised": False,
@@ -319,6 +331,8 @@ def _round_outcome(round: Round) -> dict:
         result = services.game_round_scores(game=game)[round.pk]
         outcome.update(
             digit=drawing.predicted_digit,
+            not_digit=drawing.not_digit,
+            message=words.NOT_A_DIGIT if drawing.not_digit else None,
             confidence=drawing.confidence,
             probabilities=drawing.probabilities,
             recognised=round.points > 0,
@@ -438,7 +452,14 @@ def signup(request: HttpRequest) -> HttpResponse:
         return redirect("home")
     form = SignupForm(request.POST if request.method == "POST" else None)
     if form.is_bound and form.is_valid():
-        user = form.save()
+        try:
+            with transaction.atomic():
+                user = form.save()
+        except IntegrityError:
+            # Another sign-up took the name (in some case) after clean_username looked:
+            # the unique index on LOWER(username) refused this one.
+            form.add_error("username", SignupForm.NAME_TAKEN)
+            return render(request, "registration/signup.html", {"form": form}, status=400)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, f"Welcome, {user.get_username()}! Ready for a game?")
         return redirect("home")

@@ -12,7 +12,10 @@ that dies leaves no half-written file and a second run simply starts again:
   are (a drawing relabelled, rejected or left out since), so ``png/`` always matches
   the manifest;
 * optionally ``drawings.ndjson``: the strokes in the Quick, Draw! *raw* format, one
-  drawing a line.
+  drawing a line, with one field of ours, ``not_digit``.
+
+Every format says whether the model's answer was "not a digit": ``not_digits`` in the
+NPZ, a ``not_digit`` column in the manifest, a ``not_digit`` field in the ndjson.
 
 Rejected and blank drawings are never exported.
 """
@@ -54,7 +57,8 @@ ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 METADATA = (
     "original_labels",  # int64: the round's target, before any relabelling
     "predicted_digits",  # int64: the model's guess, -1 when none
-    "confidences",  # float32: the guess's probability, NaN when none
+    "not_digits",  # bool: the model's answer was "not a digit" (predicted_digits is -1)
+    "confidences",  # float32: p(the guessed digit) or p(not a digit), NaN when none
     "review_statuses",  # str: unreviewed / approved / relabelled
     "flags",  # str: the player's flag, "" when none
     "timestamps_ms",  # int64: when the drawing was made, ms since the Unix epoch (UTC)
@@ -171,6 +175,7 @@ def quickdraw_record(drawing: Drawing) -> dict:
         "key_id": str(drawing.pk),
         "word": str(drawing.effective_label),
         "recognized": recognized(drawing),
+        "not_digit": drawing.not_digit,
         "timestamp": created.strftime("%Y-%m-%d %H:%M:%S.%f UTC"),
         "countrycode": "",
         "drawing": quickdraw_strokes(drawing.strokes),
@@ -269,6 +274,7 @@ def export_drawings(
         columns["predicted_digits"].append(
             -1 if drawing.predicted_digit is None else drawing.predicted_digit
         )
+        columns["not_digits"].append(drawing.not_digit)
         columns["confidences"].append(
             math.nan if drawing.confidence is None else drawing.confidence
         )
@@ -298,6 +304,7 @@ def export_drawings(
                     drawing.review_status,
                     relative.as_posix(),
                     columns["predicted_digits"][-1],
+                    int(drawing.not_digit),
                     "" if drawing.confidence is None else f"{drawing.confidence:.6f}",
                     drawing.created_at.astimezone(UTC).isoformat(),
                 ]
@@ -313,6 +320,7 @@ def export_drawings(
         "ids": np.asarray(columns["ids"], dtype=np.int64),
         "original_labels": np.asarray(columns["original_labels"], dtype=np.int64),
         "predicted_digits": np.asarray(columns["predicted_digits"], dtype=np.int64),
+        "not_digits": np.asarray(columns["not_digits"], dtype=bool),
         "confidences": np.asarray(columns["confidences"], dtype=np.float32),
         "review_statuses": np.asarray(columns["review_statuses"], dtype="<U12"),
         "flags": np.asarray(columns["flags"], dtype="<U30"),
@@ -333,6 +341,7 @@ def export_drawings(
                 "review_status",
                 "path",
                 "predicted_digit",
+                "not_digit",
                 "confidence",
                 "created_at",
             ]

@@ -54,12 +54,18 @@ CANVAS_TOLERANCE = 0.005
 rate is about twice MNIST's (strokes redrawn at random sizes, places and angles), so two
 equally good models differ more on it from run to run."""
 
+NONDIGIT_TOLERANCE = 0.02
+"""auto: ...and may name at most 2 percentage points more of the non-digit benchmark's
+drawings as digits (a model that stops saying "not a digit" lets scribbles score)."""
+
 ACTIVATE_RULES = ("auto", "always", "never")
 ACTIVATION_RULE_TEXT = (
     "auto activates the new model when there is no active one, or when it is not worse "
     "than the active one on the held-out players' drawings AND not more than "
     f"{MNIST_TOLERANCE * 100:.1f} percentage points worse on MNIST test AND not more than "
-    f"{CANVAS_TOLERANCE * 100:.1f} percentage points worse on the canvas benchmark; "
+    f"{CANVAS_TOLERANCE * 100:.1f} percentage points worse on the canvas benchmark AND "
+    f"naming not more than {NONDIGIT_TOLERANCE * 100:.1f} percentage points more non-digits "
+    "as digits; "
     "always activates it; never only records it."
 )
 
@@ -127,6 +133,19 @@ def activation_decision(*, rule: str, new: dict, active: dict | None) -> tuple[b
                 f"not activated: {drop * 100:.2f} points worse on {benchmark} "
                 f"(the limit is {tolerance * 100:.1f})"
             )
+    new_junk, active_junk = (
+        new.get("nondigit_named_as_digit"),
+        active.get("nondigit_named_as_digit"),
+    )
+    if (
+        new_junk is not None
+        and active_junk is not None
+        and new_junk - active_junk > (NONDIGIT_TOLERANCE)
+    ):
+        return False, (
+            f"not activated: names {(new_junk - active_junk) * 100:.2f} points more non-digits "
+            f"as digits (the limit is {NONDIGIT_TOLERANCE * 100:.1f})"
+        )
     if new.get("players_accuracy") is not None and active.get("players_accuracy") is not None:
         if new["players_accuracy"] < active["players_accuracy"]:
             return False, (
@@ -179,6 +198,7 @@ def _scores(stats: dict, players: dict | None) -> dict:
     return {
         "mnist_test_accuracy": stats["mnist_test_accuracy"],
         "canvas_accuracy": stats["canvas_accuracy"],
+        "nondigit_named_as_digit": (stats.get("nondigit") or {}).get("named_as_digit_rate"),
         "players_accuracy": None if players is None else players["accuracy"],
         "players_confusion_matrix": None if players is None else players["confusion_matrix"],
     }

@@ -62,11 +62,14 @@ def review_progress() -> Progress:
 
 
 def judged_drawings() -> QuerySet[Drawing]:
-    """Predicted players' drawings with their truth (``truth``) and ``correct`` (0/1)."""
+    """Predicted players' drawings with their truth (``truth``) and ``correct`` (0/1).
+
+    A drawing the model called "not a digit" counts as wrong: it stands for a digit (its
+    label) until staff reject it as junk.
+    """
     return (
         Drawing.objects.filter(prediction_status=Drawing.Prediction.DONE, blank=False)
         .exclude(review_status=Drawing.Review.REJECTED)
-        .exclude(predicted_digit__isnull=True)
         .annotate(truth=Coalesce("reviewed_label", "label"))
         .annotate(
             correct=Case(
@@ -125,12 +128,14 @@ def accuracy_by_day(*, version_id: int | None = None) -> list[dict]:
 
 
 def player_confusion_matrix(*, version_id: int | None = None) -> list[list[int]]:
-    """10x10 counts of players' drawings: rows the true digit, columns the model's guess."""
+    """10x10 counts of players' drawings: rows the true digit, columns the model's guess
+    (drawings the model called "not a digit" have no column)."""
     drawings = judged_drawings()
     if version_id is not None:
         drawings = drawings.filter(model_version_id=version_id)
     matrix = [[0] * N_DIGITS for _ in range(N_DIGITS)]
     for row in drawings.values("truth", "predicted_digit").annotate(n=Count("pk")).order_by():
-        if 0 <= row["truth"] < N_DIGITS and 0 <= row["predicted_digit"] < N_DIGITS:
-            matrix[row["truth"]][row["predicted_digit"]] = row["n"]
+        guess = row["predicted_digit"]
+        if guess is not None and 0 <= row["truth"] < N_DIGITS and 0 <= guess < N_DIGITS:
+            matrix[row["truth"]][guess] = row["n"]
     return matrix

@@ -227,6 +227,7 @@ def repredict(*, drawings: Drawings, by) -> int:
         Drawing.objects.filter(pk__in=queued).update(
             prediction_status=Drawing.Prediction.PENDING,
             predicted_digit=None,
+            not_digit=False,
             confidence=None,
             probabilities=None,
             model_version=None,
@@ -295,13 +296,21 @@ def model_activate_by_retrain(*, version: ModelVersion, decision: str) -> ModelV
     return version
 
 
-def record_shipped_activation(*, version: ModelVersion, replaced: ModelVersion | None, **kwargs):
+def record_shipped_activation(
+    *, version: ModelVersion, replaced: ModelVersion | None, reason: str = "gone", **kwargs
+):
     """Receiver of ``shipped_model_activated``: migrate switched to the repository's model
-    (a fresh database, or the active version's file was gone), recorded like any switch."""
+    (a fresh database, the active version's file was gone, or it was an earlier shipped
+    model), recorded like any switch."""
     if not table_exists(ModelActivation):  # a partial migrate that stopped before review's
         log.warning("event=shipped_activation_unrecorded version=%s", version.name)
         return
-    note = f"{replaced.name}'s model file was gone." if replaced is not None else "None was active."
+    if replaced is None:
+        note = "None was active."
+    elif reason == "superseded":
+        note = f"{replaced.name} was an earlier shipped model; now {version.name} ships."
+    else:
+        note = f"{replaced.name}'s model file was gone."
     ModelActivation.objects.create(
         kind=ModelActivation.Kind.SHIPPED,
         from_version=replaced,

@@ -17,10 +17,15 @@ function show() {
   setThreshold(chart, threshold);
   page.classList.remove("is-busy");
   if (!last) return;
-  renderChart(chart, last.probabilities);
+  renderChart(chart, last.probabilities, { notDigit: last.not_digit });
   page.dataset.confidence = String(last.confidence);
   const percent = Math.round(last.confidence * 100);
-  if (last.confidence >= threshold) {
+  if (last.not_digit) {
+    // "Not a digit" is an answer, not a guess to hide below the threshold.
+    main.textContent = last.message;
+    sub.textContent = `${percent}% sure. Try one digit, 0 to 9.`;
+    page.dataset.state = "not-digit";
+  } else if (last.confidence >= threshold) {
     main.textContent = `Prediction = ${last.digit}`;
     sub.textContent = `${percent}% sure.`;
     page.dataset.state = "guess";

@@ -1,6 +1,7 @@
 // One round of a scored game: draw the target before the server's clock runs out.
 import { DrawingPad, csrfToken, liveGuesser, throttle } from "./canvas.js";
 import { renderChart, setThreshold } from "./chart.js";
+import { aDigit } from "./words.js";
 
 const page = document.getElementById("play");
 const target = Number(page.dataset.target);
@@ -32,14 +33,16 @@ const pad = new DrawingPad(page.querySelector("[data-canvas]"), {
 
 const guess = liveGuesser(page.dataset.guessUrl, pad, {
   onResult: (data) => {
-    renderChart(chart, data.probabilities, { highlight: target });
+    renderChart(chart, data.probabilities, { highlight: target, notDigit: data.not_digit });
     const percent = Math.round(data.confidence * 100);
-    if (data.digit === target && data.confidence >= threshold) {
+    if (data.not_digit) {
+      say(data.message, `Draw your ${target} as one clear digit.`, "not-digit");
+    } else if (data.digit === target && data.confidence >= threshold) {
       say("Got it!", `It sees your ${target} (${percent}% sure). Submit now for speed points.`, "got-it");
     } else if (data.confidence >= threshold) {
-      say(`A ${data.digit}?`, `${percent}% sure. Keep drawing your ${target}.`, "guess");
+      say(`${aDigit(data.digit, { capital: true })}?`, `${percent}% sure. Keep drawing your ${target}.`, "guess");
     } else {
-      say(`Maybe a ${data.digit}…`, `Only ${percent}% sure. Keep drawing.`, "unsure");
+      say(`Maybe ${aDigit(data.digit)}…`, `Only ${percent}% sure. Keep drawing.`, "unsure");
     }
   },
   onBlank: () => {

@@ -1,5 +1,6 @@
 // A round's result: ask the server until the worker's prediction is in, then show it.
 import { renderChart, setThreshold } from "./chart.js";
+import { aDigit } from "./words.js";
 
 const page = document.getElementById("result");
 const chart = page.querySelector("[data-chart]");
@@ -17,7 +18,7 @@ let delay = 500;
 function show(o) {
   page.dataset.status = o.status;
   gameScore.textContent = o.game_score;
-  renderChart(chart, o.probabilities, { highlight: target });
+  renderChart(chart, o.probabilities, { highlight: target, notDigit: o.not_digit });
   if (o.status === "pending") {
     // The server says when the wait has gone on too long (no worker is answering).
     if (o.model_busy) {
@@ -39,8 +40,9 @@ function show(o) {
     sub.textContent = "No points this time.";
   } else {
     const percent = Math.round(o.confidence * 100);
-    main.textContent = o.recognised ? `Recognised: ${o.digit}!` : `It saw a ${o.digit}`;
-    let detail = `${percent}% sure.`;
+    if (o.not_digit) main.textContent = o.message;
+    else main.textContent = o.recognised ? `Recognised: ${o.digit}!` : `It saw ${aDigit(o.digit)}`;
+    let detail = o.not_digit ? `${percent}% sure it is not a digit: no points this time.` : `${percent}% sure.`;
     if (o.late) detail += " Sent after the bell: no points.";
     else if (!o.recognised && o.digit === o.target) detail += " Not sure enough for points.";
     else if (o.recognised && o.earlier_pending) detail += " Any streak bonus is added once your earlier rounds are scored.";

@@ -24,6 +24,8 @@ CHROMIUM_ARGS = [
 ]
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 360, "height": 740}
+PHONE_390 = {"width": 390, "height": 844}
+"""A common phone of today (iPhone 12-15 class), in CSS pixels."""
 SCREENSHOTS = ROOT / "var" / "screenshots"
 
 # Playwright's sync API runs an event loop; Django must allow its ORM beside it.

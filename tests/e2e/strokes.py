@@ -100,3 +100,53 @@ def digit_strokes(digit: int) -> list[list[list[float]]]:
         t = ts[-1] + 150
         strokes.append([[p[0] for p in points], [p[1] for p in points], ts])
     return strokes
+
+
+# ---------------------------------------------------------------------------
+# Drawings that are not digits: what a model with a "not a digit" answer must refuse
+# ---------------------------------------------------------------------------
+
+
+def scribble_lines(seed: int = 1, steps: int = 60) -> list[list[tuple[float, float]]]:
+    """A dense random walk across most of the canvas, as one stroke (seeded).
+
+    Each step moves up to 70 px each way and bounces off a 25 px margin, so the ink
+    covers the canvas the way a player scribbling something out does.
+    """
+    import random
+
+    rng = random.Random(seed)
+    low, high, reach = 25.0, 200.0, 70.0
+
+    def bounce(value: float) -> float:
+        if value < low:
+            return 2 * low - value
+        return 2 * high - value if value > high else value
+
+    x = y = 112.0
+    line = [(x, y)]
+    for _ in range(steps):
+        x = bounce(x + rng.uniform(-reach, reach))
+        y = bounce(y + rng.uniform(-reach, reach))
+        line.append((round(x, 1), round(y, 1)))
+    return [line]
+
+
+CROSS_HATCH: list[list[tuple[float, float]]] = [
+    *[[(25.0, float(y)), (200.0, float(y))] for y in range(25, 201, 25)],
+    *[[(float(x), 25.0), (float(x), 200.0)] for x in range(25, 201, 25)],
+]
+"""A grid of eight lines each way, 25 px apart, over most of the canvas."""
+
+NOT_DIGITS = {"scribble": scribble_lines(), "cross-hatch": CROSS_HATCH}
+
+
+def line_strokes(lines: list[list[tuple[float, float]]]) -> list[list[list[float]]]:
+    """Polylines as Quick, Draw! strokes [[x...], [y...], [t ms...]], a mouse's pace."""
+    strokes, t = [], 0.0
+    for line in lines:
+        points = densify(line)
+        ts = [t + 8 * i for i in range(len(points))]
+        t = ts[-1] + 150
+        strokes.append([[p[0] for p in points], [p[1] for p in points], ts])
+    return strokes

@@ -6,12 +6,21 @@ from PIL import Image
 from playwright.sync_api import expect
 
 from inference.preprocess import preprocess_png
-from tests.e2e.conftest import PHONE, draw_digit, shoot, wait_for_live_guess
+from tests.e2e.conftest import (
+    PHONE,
+    PHONE_390,
+    draw_digit,
+    fits_the_width,
+    shoot,
+    wait_for_live_guess,
+)
+from tests.e2e.strokes import CROSS_HATCH, scribble_lines
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
-# An "x": not a digit, so the model is less sure of it (a 4 at about 0.9).
-UNSURE_SHAPE = [[(60, 50), (165, 175)], [(165, 50), (60, 175)]]
+# Between a 1 and a 7: a digit the model is unsure of (a 7 at about 0.7).
+UNSURE_SHAPE = [[(80, 85), (125, 45), (115, 190)]]
+NOT_A_DIGIT = "That doesn't look like a digit"
 SLIDER_STEPS = [round(0.5 + 0.05 * i, 2) for i in range(10)]
 
 
@@ -54,7 +63,7 @@ def test_free_draw_guesses_respects_the_threshold_and_downloads_the_png(
         assert page.locator("#threshold-value").text_content() == f"{threshold:.2f}"
         expected = f"Prediction = {digit}" if confidence >= threshold else "Please draw again"
         assert main.text_content() == expected, (threshold, confidence)
-    assert 0.5 <= confidence < 0.95, f"the model is too sure or unsure of an x: {confidence}"
+    assert 0.5 <= confidence < 0.95, f"the model is too sure or unsure of a 1/7: {confidence}"
 
     page.set_viewport_size(PHONE)
     page.reload()
@@ -71,3 +80,37 @@ def test_free_draw_needs_no_account(page, live_server):
     assert page.locator("canvas.draw-canvas").evaluate("c => getComputedStyle(c).touchAction") == (
         "none"
     )
+
+
+@pytest.mark.django_db(transaction=True)
+def test_free_draw_says_in_words_that_a_scribble_is_not_a_digit(
+    page, live_server, worker_process, not_digit_model
+):
+    page.goto(live_server.url + "/draw")
+    main = page.locator("#guess-main")
+    state = page.locator("#free-draw")
+
+    draw_digit(page, 0, lines=scribble_lines())
+    expect(main).to_have_text(NOT_A_DIGIT)
+    expect(state).to_have_attribute("data-state", "not-digit")
+    expect(page.locator("#guess-sub")).to_contain_text("Try one digit, 0 to 9.")
+    # The chart's "?" bar is the answer; no digit's bar is.
+    assert page.locator(".chart-col.is-best").count() == 1
+    assert page.locator("[data-not-digit]").get_attribute("class").count("is-best") == 1
+    # "Not a digit" is an answer, whatever the threshold.
+    for threshold in SLIDER_STEPS:
+        page.locator("#threshold").fill(str(threshold))
+        assert main.text_content() == NOT_A_DIGIT, threshold
+    shoot(page, "free-draw-not-digit")
+
+    page.click("[data-action='clear']")
+    expect(main).to_have_text("Draw something first")  # blank stays blank
+    draw_digit(page, 7)
+    expect(main).to_have_text("Prediction = 7")
+
+    page.set_viewport_size(PHONE_390)
+    page.reload()
+    draw_digit(page, 0, lines=CROSS_HATCH)
+    expect(main).to_have_text(NOT_A_DIGIT)
+    assert fits_the_width(page)
+    shoot(page, "free-draw-not-digit")

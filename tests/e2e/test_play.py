@@ -7,7 +7,8 @@ from playwright.sync_api import expect
 
 from guessgame.game import services
 from guessgame.game.models import Game
-from tests.e2e.conftest import PHONE, draw_digit, fits_the_width, shoot
+from tests.e2e.conftest import PHONE, PHONE_390, draw_digit, fits_the_width, shoot
+from tests.e2e.strokes import scribble_lines
 from tests.game.conftest import PASSWORD, probabilities_for, submit
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
@@ -134,3 +135,45 @@ def test_the_result_page_says_the_model_is_busy_until_a_worker_scores_the_drawin
     )
     expect(verdict).to_have_text(f"Recognised: {round.target}!", timeout=20_000)
     expect(page.locator("#points-value")).to_have_text(re.compile(r"^\+[1-9]\d*$"))
+
+
+def log_in(page, base: str, username: str) -> None:
+    page.goto(base + "/accounts/login")
+    page.fill("#id_username", username)
+    page.fill("#id_password", PASSWORD)
+    page.click("button[type=submit]")
+    expect(page.locator("text=Log out")).to_be_visible()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("viewport", ["desktop", "phone"])
+def test_a_scribble_in_a_round_is_told_it_is_not_a_digit_and_scores_nothing(
+    page, live_server, worker_process, not_digit_model, viewport
+):
+    if viewport == "phone":
+        page.set_viewport_size(PHONE_390)
+    get_user_model().objects.create_user("scribbler", password=PASSWORD)
+    log_in(page, live_server.url, "scribbler")
+    page.click("text=Play a game")
+
+    draw_digit(page, 0, lines=scribble_lines())
+    expect(page.locator("#guess-main")).to_have_text("That doesn't look like a digit")
+    expect(page.locator("#play")).to_have_attribute("data-state", "not-digit")
+    target = page.locator("#play").get_attribute("data-target")
+    expect(page.locator("#guess-sub")).to_have_text(f"Draw your {target} as one clear digit.")
+    shoot(page, "play-not-digit")
+
+    page.click("#submit")
+    page.wait_for_url(RESULT_URL)
+    expect(page.locator("#verdict-main")).to_have_text("That doesn't look like a digit")
+    expect(page.locator("#verdict-sub")).to_contain_text("sure it is not a digit: no points")
+    expect(page.locator("#points-value")).to_have_text("+0")
+    assert page.locator("[data-not-digit]").get_attribute("class").count("is-best") == 1
+    assert fits_the_width(page)
+    shoot(page, "round-result-not-digit")
+
+    game = Game.objects.get(player__username="scribbler")
+    assert game.score == 0
+    page.goto(f"{live_server.url}/games/{game.pk}")
+    expect(page.locator(".round-tile").first).to_contain_text("not a digit")
+    shoot(page, "summary-not-digit")

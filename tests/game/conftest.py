@@ -67,6 +67,14 @@ def probabilities_for(digit: int, confidence: float) -> list[float]:
     return [confidence if d == digit else rest for d in range(10)]
 
 
+def not_digit_probabilities(confidence: float, *, runner_up: int = 0) -> list[float]:
+    """An 11-output row whose answer is "not a digit" at ``confidence``; the rest of the
+    probability goes mostly to ``runner_up`` (e.g. the round's target)."""
+    rest = 1 - confidence
+    digits = [rest * (0.91 if d == runner_up else 0.01) for d in range(10)]
+    return [*digits, confidence]
+
+
 def play_round(game: Game, player, *, correct: bool = True, confidence: float = 0.9, seconds=5):
     """Play the current round through: start, submit, and record the model's answer."""
     round = services.game_current_round(game=game)

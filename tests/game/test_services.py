@@ -16,6 +16,7 @@ from tests.game.conftest import (
     drawing_of,
     finish_game,
     first_round,
+    not_digit_probabilities,
     play_round,
     probabilities_for,
     submit,
@@ -98,6 +99,7 @@ def test_a_file_that_is_not_a_png_is_refused_with_a_4xx(game, player, queued):
         [[[1.0], [float("nan")], [0]]],
         [[[-5], [1], [0]]],
         [[[1e9], [1], [0]]],
+        [[[10**400], [1], [0]]],
         [[["1"], [1], [0]]],
         [[[True], [1], [0]]],
         [[[1], [1], [0]]] * (services.MAX_STROKES + 1),
@@ -110,6 +112,7 @@ def test_a_file_that_is_not_a_png_is_refused_with_a_4xx(game, player, queued):
         "nan",
         "negative",
         "huge",
+        "integer-beyond-any-float",
         "string",
         "bool",
         "too-many-strokes",
@@ -214,6 +217,65 @@ def test_a_streak_earns_a_bonus(game, player, queued):
     first = play_round(game, player, correct=True, confidence=0.9, seconds=5)
     second = play_round(game, player, correct=True, confidence=0.9, seconds=5)
     assert second.points - first.points == pytest.approx(25, abs=5)
+
+
+def test_a_drawing_the_model_calls_not_a_digit_is_stored_as_one_and_scores_nothing(
+    game, player, queued
+):
+    round = first_round(game)
+    drawing = submit(round, player)
+    row = not_digit_probabilities(0.7, runner_up=round.target)
+
+    services.record_prediction(drawing=drawing, probabilities=row, model_version=None)
+
+    drawing.refresh_from_db()
+    round.refresh_from_db()
+    game.refresh_from_db()
+    assert drawing.not_digit is True
+    assert drawing.predicted_digit is None
+    assert drawing.confidence == pytest.approx(0.7)
+    assert drawing.probabilities == pytest.approx(row[:10], abs=1e-6)  # the 10 digits
+    assert round.scored and round.points == 0 and game.score == 0
+    assert services.game_round_scores(game=game)[round.pk].recognised is False
+
+
+def test_a_not_a_digit_answer_breaks_the_streak(game, player, queued):
+    played = [submit_while_the_model_is_busy(game, player) for _ in range(3)]
+    (first, first_drawing), (second, second_drawing), (third, third_drawing) = played
+    predict(first_drawing)
+    services.record_prediction(
+        drawing=second_drawing,
+        probabilities=not_digit_probabilities(0.99, runner_up=second.target),
+        model_version=None,
+    )
+    predict(third_drawing)
+
+    scores = services.game_round_scores(game=game)
+    assert [scores[r.pk].total > 0 for r, _ in played] == [True, False, True]
+    assert scores[third.pk].streak == 0
+
+
+def test_eleven_outputs_naming_the_target_score_like_ten(game, player, queued):
+    round = first_round(game)
+    drawing = submit(round, player)
+    row = [0.9 * p for p in probabilities_for(round.target, 0.95)] + [0.1]
+
+    services.record_prediction(drawing=drawing, probabilities=row, model_version=None)
+
+    drawing.refresh_from_db()
+    round.refresh_from_db()
+    assert drawing.not_digit is False and drawing.predicted_digit == round.target
+    assert drawing.confidence == pytest.approx(0.9 * 0.95, abs=1e-6)
+    assert round.points > 0
+
+
+@pytest.mark.parametrize("row", [[0.1] * 9, [0.05] * 12, [float("nan")] * 11])
+def test_a_prediction_that_is_not_10_or_11_finite_numbers_is_refused(game, player, queued, row):
+    drawing = submit(first_round(game), player)
+    with pytest.raises(ValueError, match="10 or 11 finite numbers"):
+        services.record_prediction(drawing=drawing, probabilities=row, model_version=None)
+    drawing.refresh_from_db()
+    assert drawing.prediction_status == Drawing.Prediction.PENDING
 
 
 def submit_while_the_model_is_busy(game, player, *, seconds: float = 5):

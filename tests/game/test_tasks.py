@@ -8,6 +8,8 @@ from django.utils import timezone
 
 from guessgame.game import services, tasks
 from guessgame.game.models import Drawing, Game, Round
+from inference.canvas import render_strokes
+from tests.e2e.strokes import NOT_DIGITS, line_strokes
 from tests.game.conftest import first_round, probabilities_for, submit
 
 
@@ -107,6 +109,28 @@ def test_a_real_worker_predicts_a_submitted_round_and_points_appear(
         drawing.predicted_digit == round.target and drawing.confidence >= 0.6
     )
     assert Game.objects.get(pk=game.pk).score == round.points
+
+
+@pytest.mark.integration
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.parametrize("shape", sorted(NOT_DIGITS))
+def test_a_real_worker_calls_a_scribble_in_a_round_not_a_digit_and_it_scores_nothing(
+    worker_process, not_digit_model, player, shape
+):
+    game = services.game_start(player=player)
+    round = Round.objects.select_related("game").get(pk=first_round(game).pk)
+    strokes = line_strokes(NOT_DIGITS[shape])
+    drawing = services.round_submit(
+        round=round, player=player, png=render_strokes(strokes), strokes=strokes
+    )
+    assert wait_for(lambda: Round.objects.get(pk=round.pk).scored), "the worker never scored it"
+    drawing.refresh_from_db()
+    assert drawing.not_digit is True and drawing.predicted_digit is None
+    assert drawing.model_version == not_digit_model
+    assert len(drawing.probabilities) == 10
+    assert drawing.confidence == pytest.approx(1 - sum(drawing.probabilities), abs=1e-4)
+    assert Round.objects.get(pk=round.pk).points == 0
+    assert Game.objects.get(pk=game.pk).score == 0
 
 
 @pytest.mark.integration

@@ -1,10 +1,13 @@
 import json
+import random
+import threading
 from datetime import timedelta
 from unittest import mock
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
@@ -18,8 +21,10 @@ from tests.game.conftest import (
     PASSWORD,
     drawing_of,
     finish_game,
+    not_digit_probabilities,
     play_round,
     probabilities_for,
+    submit,
 )
 from tests.game.test_services import blank_png
 
@@ -94,6 +99,27 @@ def test_the_live_guess_works_without_an_account(client):
     assert not Drawing.objects.exists()
 
 
+def test_a_live_guess_of_a_digit_says_it_is_one(client):
+    row = [0.01] * 7 + [0.81] + [0.01] * 2 + [0.1]
+    guess = Prediction.from_probabilities(row, model_version="v3")
+    with mock.patch("inference.client.predict_png", return_value=guess):
+        answer = client.post(reverse("live_guess"), {"image": png_upload(b"png")}).json()
+    assert answer["digit"] == 7 and answer["not_digit"] is False
+    assert "message" not in answer
+
+
+def test_a_live_guess_of_a_scribble_says_in_words_that_it_is_not_a_digit(client):
+    guess = Prediction.from_probabilities(not_digit_probabilities(0.93), model_version="v3")
+    with mock.patch("inference.client.predict_png", return_value=guess):
+        response = client.post(reverse("live_guess"), {"image": png_upload(b"png-bytes")})
+    answer = response.json()
+    assert response.status_code == 200
+    assert answer["not_digit"] is True and answer["digit"] is None and answer["blank"] is False
+    assert answer["message"] == "That doesn't look like a digit"
+    assert answer["confidence"] == pytest.approx(0.93)
+    assert len(answer["probabilities"]) == 10
+
+
 def test_a_blank_canvas_gets_no_guess(client):
     with mock.patch(
         "inference.client.predict_png",
@@ -158,6 +184,45 @@ def test_a_username_is_taken_whatever_its_case(client, player):
         reverse("signup"), {"username": "ADA", "password1": PASSWORD, "password2": PASSWORD}
     )
     assert response.status_code == 400 and "taken" in response.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_sign_ups_of_one_name_in_four_cases_make_one_account(monkeypatch):
+    """Each sign-up passes the form's check before any is saved: the database decides."""
+    from guessgame.game.forms import SignupForm
+
+    names = ["RaceName0", "racename0", "RACENAME0", "rAcEnAmE0"]
+    all_checked = threading.Barrier(len(names))
+    check = SignupForm.clean_username
+
+    def check_then_wait(form):
+        username = check(form)
+        all_checked.wait(timeout=60)  # a safety net against a hang, not a timing
+        return username
+
+    monkeypatch.setattr(SignupForm, "clean_username", check_then_wait)
+    responses = {}
+
+    def sign_up(name: str) -> None:
+        try:
+            responses[name] = Client().post(
+                reverse("signup"), {"username": name, "password1": PASSWORD, "password2": PASSWORD}
+            )
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sign_up, args=(name,)) for name in names]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert get_user_model().objects.filter(username__iexact="racename0").count() == 1
+    refused = [r for r in responses.values() if r.status_code != 302]
+    assert len(responses) == 4 and len(refused) == 3
+    for response in refused:
+        assert response.status_code == 400
+        assert SignupForm.NAME_TAKEN in response.content.decode()
 
 
 def test_an_empty_sign_up_is_a_400_that_names_the_missing_fields(client):
@@ -367,6 +432,49 @@ def test_the_result_json_reports_pending_then_the_verdict(logged_in, player, que
     assert outcome["next_url"] == reverse("play", args=[game.pk])
     page = logged_in.get(reverse("round_result", args=[round.pk])).content.decode()
     assert 'aria-live="polite"' in page and f"Recognised: {round.target}!" in page
+
+
+def record(drawing, probabilities) -> None:
+    services.record_prediction(drawing=drawing, probabilities=probabilities, model_version=None)
+
+
+def test_a_round_the_model_calls_not_a_digit_says_so_in_words_and_scores_nothing(
+    logged_in, player, queued
+):
+    game = start_playing(logged_in, player)
+    logged_in.get(reverse("play", args=[game.pk]))
+    round = game.rounds.get(number=1)
+    post_drawing(logged_in, round)
+    drawing = Drawing.objects.get(round=round)
+    record(drawing, not_digit_probabilities(0.88, runner_up=round.target))
+
+    outcome = logged_in.get(reverse("round_result_json", args=[round.pk])).json()
+    assert outcome["status"] == "done" and outcome["not_digit"] is True
+    assert outcome["digit"] is None and outcome["recognised"] is False
+    assert outcome["points"] == 0 and outcome["breakdown"] is None
+    assert outcome["message"] == "That doesn't look like a digit"
+    assert len(outcome["probabilities"]) == 10
+    page = logged_in.get(reverse("round_result", args=[round.pk])).content.decode()
+    assert "That doesn&#x27;t look like a digit" in page
+    assert "88% sure it is not a digit: no points this time." in page
+    assert "It saw" not in page
+
+    summary = logged_in.get(reverse("game_summary", args=[game.pk])).content.decode()
+    assert "not a digit" in summary
+
+
+def test_the_result_page_says_an_8_not_a_8(logged_in, player, queued):
+    game = services.game_start(player=player, rng=random.Random(4))  # targets 8, then 2
+    first = services.round_start(round=game.rounds.get(number=1))
+    assert first.target == 8
+    record(submit(first, player, digit=3), probabilities_for(3, 0.9))
+    page = logged_in.get(reverse("round_result", args=[first.pk])).content.decode()
+    assert "Your drawing of an 8" in page and "It saw a 3" in page
+
+    second = services.round_start(round=game.rounds.get(number=2))
+    record(submit(second, player, digit=8), probabilities_for(8, 0.9))
+    page = logged_in.get(reverse("round_result", args=[second.pk])).content.decode()
+    assert "Your drawing of a 2" in page and "It saw an 8" in page
 
 
 def test_the_result_says_plainly_that_the_model_is_busy_after_a_few_seconds(

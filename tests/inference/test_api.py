@@ -16,6 +16,7 @@ from PIL import Image
 from inference.canvas import render_strokes
 from inference.registry import register_model_dir
 from inference.views import openapi_document
+from tests.e2e.strokes import NOT_DIGITS, line_strokes
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
@@ -57,10 +58,11 @@ def path(request, monkeypatch) -> str:
 def test_a_png_in_the_image_field_gets_the_models_guess(api, active_model, path):
     response = api.post(URL, {"image": io.BytesIO(ONE)})
     body = assert_matches_contract(response, 200)
-    assert body["blank"] is False
+    assert body["blank"] is False and body["not_digit"] is False
     assert body["digit"] == max(range(10), key=body["probabilities"].__getitem__)
     assert body["confidence"] == max(body["probabilities"])
-    assert sum(body["probabilities"]) == pytest.approx(1, abs=1e-3)
+    # 1 with a 10-output model; 1 - p(not a digit), never more, with an 11-output one.
+    assert 0.5 < sum(body["probabilities"]) <= 1 + 1e-3
     assert body["model_version"] == active_model.name
 
 
@@ -77,8 +79,30 @@ def test_a_blank_drawing_is_answered_as_blank(api, active_model):
         "confidence": 0.0,
         "probabilities": [0.0] * 10,
         "blank": True,
+        "not_digit": False,
         "model_version": active_model.name,
     }
+
+
+@pytest.mark.parametrize("shape", sorted(NOT_DIGITS))
+def test_a_drawing_that_is_not_a_digit_is_answered_as_such(api, not_digit_model, path, shape):
+    png = render_strokes(line_strokes(NOT_DIGITS[shape]))
+    body = assert_matches_contract(api.post(URL, png, content_type="image/png"), 200)
+    assert body["not_digit"] is True, body
+    assert body["digit"] is None and body["blank"] is False
+    assert len(body["probabilities"]) == 10  # the digits' own, not renormalised
+    # confidence is p(not a digit): what the ten digits leave of 1, and more than any.
+    assert body["confidence"] == pytest.approx(1 - sum(body["probabilities"]), abs=1e-4)
+    assert body["confidence"] > max(body["probabilities"])
+    assert body["model_version"] == not_digit_model.name
+
+
+def test_a_clear_digit_is_still_a_digit_for_a_model_that_knows_non_digits(
+    api, not_digit_model, path
+):
+    body = assert_matches_contract(api.post(URL, SEVEN, content_type="image/png"), 200)
+    assert body["digit"] == 7 and body["not_digit"] is False
+    assert body["confidence"] >= 0.6
 
 
 def test_a_form_without_the_image_field_is_a_400(api):

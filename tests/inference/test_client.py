@@ -34,6 +34,7 @@ class FakeSend:
         self.batches: list[list[str]] = []
         self.digit = digit
         self.error = error
+        self.row: list[float] | None = None  # the model's whole row, when a test sets it
 
     def __call__(self, batch: list[str], *, timeout: float) -> dict:
         self.batches.append(batch)
@@ -41,7 +42,7 @@ class FakeSend:
             raise self.error
         return {
             "model_version": "fake-v7",
-            "probabilities": [probabilities_for(self.digit) for _ in batch],
+            "probabilities": [self.row or probabilities_for(self.digit) for _ in batch],
         }
 
 
@@ -68,6 +69,14 @@ def test_a_drawing_gets_the_workers_digit_confidence_and_version(send):
     assert len(send.batches) == 1
 
 
+def test_an_eleven_output_answer_of_not_a_digit_comes_through_with_ten_probabilities(send):
+    send.row = [0.02] * 10 + [0.8]
+    prediction = predict_png(ONE)
+    assert prediction.not_digit is True and prediction.digit is None
+    assert prediction.confidence == pytest.approx(0.8)
+    assert prediction.probabilities == [0.02] * 10
+
+
 def test_the_worker_receives_the_preprocessed_28_by_28_drawing(send):
     from inference.preprocess import preprocess_png
 
@@ -85,6 +94,7 @@ def test_a_blank_drawing_is_answered_without_a_worker(send, active_model):
         "confidence": 0.0,
         "probabilities": [0.0] * 10,
         "blank": True,
+        "not_digit": False,
         "model_version": active_model.name,
     }
     assert send.batches == []

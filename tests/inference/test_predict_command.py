@@ -6,6 +6,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from inference.canvas import render_strokes
+from tests.e2e.strokes import CROSS_HATCH, line_strokes
 
 ONE = [[[112, 112], [40, 190], [0, 120]]]
 
@@ -25,6 +26,15 @@ def test_it_prints_digit_confidence_and_ten_probabilities(active_model, one_png,
     assert len(probabilities) == 10
     assert abs(sum(map(float, probabilities)) - 1) < 1e-2
     assert f"model={active_model.name}" in line
+
+
+def test_a_drawing_that_is_not_a_digit_is_reported_as_such(not_digit_model, tmp_path, capsys):
+    grid = tmp_path / "grid.png"
+    grid.write_bytes(render_strokes(line_strokes(CROSS_HATCH)))
+    call_command("predict", str(grid))
+    line = capsys.readouterr().out.strip()
+    assert f"{grid}: digit=not-a-digit confidence=" in line
+    assert len(line.split("probabilities=[")[1].split("]")[0].split()) == 10
 
 
 def test_a_blank_drawing_is_reported_as_blank(active_model, tmp_path, capsys):

@@ -38,6 +38,19 @@ def test_an_active_version_whose_file_is_gone_gives_way_to_the_shipped_model(tmp
     assert ModelVersion.active().name == SHIPPED.name
 
 
+def test_an_earlier_shipped_model_gives_way_to_the_one_the_repository_ships_now(settings):
+    from guessgame.review.models import ModelActivation
+
+    earlier = SHIPPED.parent / "default-v2"
+    assert earlier != SHIPPED and (earlier / "model.tflite").exists()
+    old = register_model_dir(earlier, name="default-v2")
+    old.activate()
+    ensure_shipped_model()
+    assert ModelVersion.active().name == SHIPPED.name
+    change = ModelActivation.objects.latest("changed_at")
+    assert change.from_version == old and "earlier shipped model" in change.note
+
+
 def test_the_switch_to_the_shipped_model_is_recorded_in_the_activation_history(tmp_path):
     from guessgame.review.models import ModelActivation
 

@@ -31,10 +31,11 @@ def model(active_model) -> LiteRTModel:
     return LiteRTModel(active_model.tflite_path)
 
 
-def test_it_predicts_ten_probabilities_per_drawing_for_any_batch_size(model):
+def test_it_predicts_a_row_of_the_models_width_per_drawing_for_any_batch_size(model):
+    assert model.outputs in (10, 11)
     for count in (1, 3, 3, 7, 1):
         probabilities = model.predict(drawings(count))
-        assert probabilities.shape == (count, 10)
+        assert probabilities.shape == (count, model.outputs)
         assert np.allclose(probabilities.sum(axis=1), 1.0, atol=1e-4)
         assert (probabilities >= 0).all()
 
@@ -53,7 +54,7 @@ def test_it_rejects_input_that_is_not_28_by_28(model):
 
 
 def test_an_empty_batch_costs_nothing(model):
-    assert model.predict(np.zeros((0, 28, 28), dtype=np.float32)).shape == (0, 10)
+    assert model.predict(np.zeros((0, 28, 28), dtype=np.float32)).shape == (0, model.outputs)
 
 
 def test_a_missing_model_file_is_a_clear_error(tmp_path):
@@ -70,7 +71,15 @@ def test_a_version_is_loaded_once_per_process(active_model):
 def test_predict_with_active_names_the_version_that_answered(active_model):
     probabilities, version = predict_with_active(drawings(2))
     assert version == active_model.name
-    assert probabilities.shape == (2, 10)
+    assert probabilities.shape == (2, LiteRTModel(active_model.tflite_path).outputs)
+
+
+def test_a_model_that_answers_not_a_digit_gives_eleven_probabilities(not_digit_model):
+    model = LiteRTModel(not_digit_model.tflite_path)
+    probabilities = model.predict(drawings(3))
+    assert model.outputs == 11 and probabilities.shape == (3, 11)
+    assert np.allclose(probabilities.sum(axis=1), 1.0, atol=1e-4)
+    assert model.predict(np.zeros((0, 28, 28), dtype=np.float32)).shape == (0, 11)
 
 
 def test_activating_another_version_switches_at_the_next_prediction(active_model, tmp_path):

@@ -96,6 +96,8 @@ class DrawingFactory(factory.django.DjangoModelFactory):
         wrong = factory.Trait(
             predicted_digit=factory.LazyAttribute(lambda o: (o.label + 1) % 10), confidence=0.4
         )
+        # The model's answer was "not a digit" (an 11-output model).
+        not_a_digit = factory.Trait(predicted_digit=None, not_digit=True, confidence=0.8)
 
     @classmethod
     def _create(cls, model_class, *args, **kwargs):

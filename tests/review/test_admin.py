@@ -37,6 +37,19 @@ def test_the_drawing_list_shows_images_guesses_and_review_status(staff_client):
     assert "ada" in page and "0.40" in page and "Unreviewed" in page
 
 
+def test_the_list_filters_drawings_the_model_called_not_a_digit(staff_client):
+    scribble = DrawingFactory(label=5, not_a_digit=True)
+    digit = DrawingFactory(label=5)
+
+    response = staff_client.get(reverse(CHANGELIST), {"not_digit__exact": "1"})
+
+    assert {d.pk for d in response.context["cl"].result_list} == {scribble.pk}
+    page = response.content.decode()
+    assert "not a digit" in page  # the filter's title and the guess column
+    others = staff_client.get(reverse(CHANGELIST), {"not_digit__exact": "0"})
+    assert {d.pk for d in others.context["cl"].result_list} == {digit.pk}
+
+
 @pytest.mark.parametrize(
     "query, shown",
     [

@@ -140,8 +140,9 @@ def test_the_ndjson_is_quickdraw_raw_format(tmp_path, reviewed):
         "timestamp",
         "countrycode",
         "drawing",
+        "not_digit",
     }
-    assert relabelled["word"] == "8"
+    assert relabelled["word"] == "8" and relabelled["not_digit"] is False
     assert relabelled["recognized"] is False  # guessed 4 for an 8
     assert relabelled["countrycode"] == ""
     assert relabelled["timestamp"].endswith(" UTC")
@@ -255,3 +256,24 @@ def test_a_drawing_never_preprocessed_is_preprocessed_for_the_export(tmp_path):
     with np.load(tmp_path / "drawings.npz") as archive:
         assert archive["ids"].tolist() == [drawing.pk]
         assert archive["images"][0].max() == 255
+
+
+def test_every_format_says_which_drawings_the_model_called_not_a_digit(tmp_path, reviewed):
+    scribble = DrawingFactory(label=6, not_a_digit=True)
+    run_export(tmp_path, "--format", "all")
+
+    with np.load(tmp_path / "drawings.npz", allow_pickle=False) as archive:
+        ids = archive["ids"].tolist()
+        flags = dict(zip(ids, archive["not_digits"].tolist(), strict=True))
+        guesses = dict(zip(ids, archive["predicted_digits"].tolist(), strict=True))
+        assert archive["not_digits"].dtype == bool
+    assert flags[scribble.pk] is True and guesses[scribble.pk] == -1
+    assert sum(flags.values()) == 1
+    with (tmp_path / "manifest.csv").open() as handle:
+        rows = {int(r["id"]): r for r in csv.DictReader(handle)}
+    assert rows[scribble.pk]["not_digit"] == "1" and rows[scribble.pk]["predicted_digit"] == "-1"
+    assert {r["not_digit"] for pk, r in rows.items() if pk != scribble.pk} == {"0"}
+    records = [json.loads(line) for line in (tmp_path / "drawings.ndjson").open()]
+    by_id = {int(r["key_id"]): r for r in records}
+    assert by_id[scribble.pk]["not_digit"] is True and by_id[scribble.pk]["recognized"] is False
+    assert not any(r["not_digit"] for pk, r in by_id.items() if pk != scribble.pk)

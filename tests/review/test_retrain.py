@@ -56,6 +56,18 @@ def test_auto_refuses_a_model_better_on_mnist_and_players_but_worse_on_the_canva
     assert why == "not activated: 3.00 points worse on the canvas benchmark (the limit is 0.5)"
 
 
+def test_auto_refuses_a_model_that_names_more_non_digits_as_digits():
+    active = {**ACTIVE, "nondigit_named_as_digit": 0.03}
+    new = {**ACTIVE, "nondigit_named_as_digit": 0.40}
+
+    decided, why = retrain.activation_decision(rule="auto", new=new, active=active)
+
+    assert decided is False
+    assert "37.00 points more non-digits as digits" in why
+    better = {**ACTIVE, "nondigit_named_as_digit": 0.04}
+    assert retrain.activation_decision(rule="auto", new=better, active=active)[0] is True
+
+
 def test_the_documented_rule_names_every_benchmark_it_checks():
     from guessgame.review.management.commands.retrain import Command
 

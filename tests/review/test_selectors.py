@@ -129,3 +129,23 @@ def test_the_queue_keeps_unreviewed_candidates_and_progress_counts_relabelled_on
     assert list(selectors.review_queue()) == [wrong, flagged]
     progress = selectors.review_progress()
     assert (progress.reviewed, progress.total) == (1, 3), "relabelled to the guess: reviewed"
+
+
+def test_a_drawing_the_model_called_not_a_digit_waits_for_review(staff):
+    scribble = DrawingFactory(label=3, not_a_digit=True, confidence=0.95)
+    right = DrawingFactory(label=3)
+
+    assert list(selectors.review_queue()) == [scribble]
+    assert scribble.is_misclassified and not right.is_misclassified
+
+
+def test_a_not_a_digit_answer_counts_as_wrong_until_staff_reject_the_drawing(staff):
+    DrawingFactory(label=5)
+    scribble = DrawingFactory(label=5, not_a_digit=True)
+
+    assert selectors.accuracy_by_digit()[5] == {"digit": 5, "total": 2, "right": 1, "accuracy": 0.5}
+    matrix = selectors.player_confusion_matrix()
+    assert matrix[5][5] == 1 and sum(map(sum, matrix)) == 1  # no column for "not a digit"
+
+    services.review_reject(drawings=[scribble], reviewer=staff)
+    assert selectors.accuracy_by_digit()[5]["accuracy"] == 1.0

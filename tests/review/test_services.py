@@ -200,6 +200,18 @@ def test_repredict_resets_the_guess_and_queues_it_after_commit(
     assert blank.prediction_status == Drawing.Prediction.DONE
 
 
+def test_repredict_clears_a_not_a_digit_answer_too(tmp_path, staff):
+    make_version(tmp_path, "v1", active=True)
+    scribble = DrawingFactory(not_a_digit=True)
+
+    with mock.patch("guessgame.game.services.queue_prediction"):
+        assert services.repredict(drawings=[scribble], by=staff) == 1
+
+    scribble.refresh_from_db()
+    assert scribble.prediction_status == Drawing.Prediction.PENDING
+    assert scribble.not_digit is False and scribble.confidence is None
+
+
 def test_repredict_records_who_when_and_the_guess_it_replaced(tmp_path, staff):
     old = make_version(tmp_path, "v1")
     active = make_version(tmp_path, "v2", active=True)

@@ -62,11 +62,22 @@ def test_the_metrics_say_what_was_trained_and_how_well(default_run):
         "history",
     ):
         assert key in written, key
-    assert written["model"] == "default"
-    assert written["dataset_sizes"]["train_used"] == N_TRAIN
-    assert written["dataset_sizes"]["train_with_augmentation"] == 2 * N_TRAIN
-    assert written["dataset_sizes"]["test"] == N_TEST
+    assert written["model"] == "default" and written["outputs"] == 11
+    sizes = written["dataset_sizes"]
+    holdout = sizes["calibration_holdout"]
+    assert holdout == N_TRAIN // 12  # never trained on: it fits the temperature
+    assert sizes["train_used"] == N_TRAIN - holdout
+    sources = sizes["sources"]
+    assert sources["mnist"] == sources["augmented"] == N_TRAIN - holdout
+    assert sources["not_digits"] > 0 and sources["styled_digits"] > 0
+    assert sizes["train_with_augmentation"] == sum(sources.values())
+    assert sizes["test"] == N_TEST
     assert np.array(written["confusion_matrix"]).sum() == N_TEST
+    assert np.array(written["confusion_matrix"]).shape == (10, 11)  # "not a digit" column
+    assert written["calibration"]["temperature"] > 0
+    assert 0 <= written["canvas_ece"] <= 1 and 0 <= written["canvas_ece_uncalibrated"] <= 1
+    assert written["nondigit"]["count"] == N_TEST  # quick runs shrink every benchmark
+    assert written["style"]["size"] == N_TEST
     assert 0.0 <= written["canvas_accuracy"] <= 1.0
     assert written["tflite_max_abs_diff"] <= 1e-5
     assert written["mnist_test_accuracy"] > 0.3  # one epoch on 300 digits: above chance
@@ -78,7 +89,7 @@ def test_the_saved_keras_model_loads_and_predicts(default_run, few_digits):
     out_dir, _ = default_run
     model = keras.models.load_model(out_dir / "model.keras")
     probabilities = model.predict(few_digits.test.images[:4, ..., None], verbose=0)
-    assert probabilities.shape == (4, 10)
+    assert probabilities.shape == (4, 11)  # ten digits and "not a digit"
     assert np.allclose(probabilities.sum(axis=1), 1.0, atol=1e-5)
 
 
@@ -94,7 +105,7 @@ def test_the_litert_model_predicts_batches_of_any_size(default_run, few_digits, 
     interpreter.set_tensor(source["index"], few_digits.test.images[:batch, ..., None])
     interpreter.invoke()
     out = interpreter.get_tensor(interpreter.get_output_details()[0]["index"])
-    assert out.shape == (batch, 10)
+    assert out.shape == (batch, 11)
 
 
 def test_a_litert_model_that_disagrees_is_refused(default_run, few_digits):
@@ -120,6 +131,30 @@ def test_the_seed_model_is_the_demos_and_runs_reproducibly(few_digits, tmp_path)
     assert first["history"] == second["history"]
     assert first["confusion_matrix"] == second["confusion_matrix"]
     assert first["dataset_sizes"]["fit"] == N_TRAIN - N_TRAIN // 10  # validation_split 0.1
+
+
+def test_the_default_run_is_reproducible_with_a_seed(default_run, few_digits, tmp_path):
+    from training import train
+
+    _, first = default_run
+    second = train.run(
+        "default", epochs=1, out_dir=tmp_path / "again", datasets_override=few_digits, verbose=0
+    )
+    assert second["history"] == first["history"]
+    assert second["calibration"] == first["calibration"]
+    assert second["nondigit"] == first["nondigit"]
+
+
+def test_the_calibrated_model_keeps_every_guess_and_softens_the_probabilities(tmp_path):
+    from training import models
+
+    model = models.build_default()
+    images = np.random.default_rng(0).random((8, 28, 28, 1)).astype(np.float32)
+    raw = model.predict(images, verbose=0)
+    calibrated = models.with_temperature(model, 3.0).predict(images, verbose=0)
+    assert np.array_equal(raw.argmax(1), calibrated.argmax(1))
+    assert (calibrated.max(1) <= raw.max(1) + 1e-6).all()
+    assert np.allclose(calibrated.sum(1), 1.0, atol=1e-5)
 
 
 def test_the_default_model_is_small(tmp_path):
@@ -155,10 +190,18 @@ def test_the_command_lines_train_and_evaluate(tmp_path, capsys):
     metrics = json.loads((out_dir / "metrics.json").read_text())
     assert metrics["command"].startswith("python -m training.train --model seed")
 
-    evaluate.main(["--model-dir", str(out_dir), "--canvas-limit", "50"])
+    figures = tmp_path / "figures.json"
+    evaluate.main(
+        ["--model-dir", str(out_dir), "--canvas-limit", "50", "--nondigit-n", "40",
+         "--style-n", "40", "--json", str(figures)]
+    )  # fmt: skip
     printed = capsys.readouterr().out
-    assert "MNIST test accuracy" in printed
-    assert "canvas benchmark accuracy" in printed
+    for line in ("MNIST test accuracy", "canvas benchmark accuracy", "calibration error",
+                 "non-digits named a digit", "style benchmark accuracy"):  # fmt: skip
+        assert line in printed
+    written = json.loads(figures.read_text())
+    assert written["nondigit"]["count"] == 40 and written["style"]["size"] == 40
+    assert written["style"]["refused"] == 0.0  # ten outputs: the seed CNN never refuses
 
 
 def test_the_canvas_benchmark_is_deterministic(few_digits):

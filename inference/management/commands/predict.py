@@ -14,8 +14,8 @@ from inference.runtime import NoActiveModel, active_version, load_model
 
 class Command(BaseCommand):
     help = (
-        "Print the digit, confidence and the 10 probabilities for each PNG drawing, using "
-        "the active model version in this process (no worker needed)."
+        "Print the digit (or not-a-digit), confidence and the 10 digit probabilities for each "
+        "PNG drawing, using the active model version in this process (no worker needed)."
     )
 
     def add_arguments(self, parser) -> None:
@@ -63,7 +63,12 @@ class Command(BaseCommand):
     @staticmethod
     def _line(file: Path, prediction: Prediction) -> str:
         probabilities = " ".join(f"{p:.4f}" for p in prediction.probabilities)
-        digit = "blank" if prediction.blank else str(prediction.digit)
+        if prediction.blank:
+            digit = "blank"
+        elif prediction.not_digit:
+            digit = "not-a-digit"
+        else:
+            digit = str(prediction.digit)
         return (
             f"{file}: digit={digit} confidence={prediction.confidence:.4f} "
             f"probabilities=[{probabilities}] model={prediction.model_version}"
