@@ -9,11 +9,12 @@ VAR_DIR := $(or $(GUESSGAME_VAR_DIR),var)
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/test
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help install install-train install-dev install-bench lock migrate run serve test test-sqlite test-postgres lint format bench train model-card clean
+.PHONY: help install install-train install-dev install-bench lock migrate run serve status secret-key test test-sqlite test-postgres lint format bench train model-card clean
 
 help:
 	@echo "make run    - install, migrate and start web + worker + broker on http://127.0.0.1:$(PORT)"
 	@echo "make serve  - the production-like stack (gunicorn, whitenoise, Celery worker + beat)"
+	@echo "make status - the state of make serve's processes (supervisorctl)"
 	@echo "make test   - the whole suite, on SQLite and (when reachable) PostgreSQL"
 	@echo "make lint   - ruff"
 	@echo "make bench  - benchmarks under bench/"
@@ -55,17 +56,31 @@ run: migrate
 
 # Production-like on this machine: plain HTTP on localhost, so the https-only
 # protections are off here; behind TLS leave them at their (on) defaults.
+# supervisord (guessgame/supervisord.conf) restarts whichever process dies; Ctrl-C or a
+# SIGTERM to make stops them all. The embedded broker runs only when REDIS_URL is unset.
+serve: export GUESSGAME_VAR_DIR := $(abspath $(VAR_DIR))
+serve: export GUESSGAME_EMBEDDED_REDIS := $(if $(REDIS_URL),false,true)
 serve: export DJANGO_ENV := production
 serve: export DEBUG := false
 serve: export SECURE_SSL_REDIRECT := false
 serve: export SECURE_COOKIES := false
 serve: export SECURE_HSTS_SECONDS := 0
-serve: install
+serve: install secret-key
 	@rm -rf $(VAR_DIR)/metrics
-	@mkdir -p $(VAR_DIR) && test -s $(VAR_DIR)/secret_key || $(PY) -c "import secrets; print(secrets.token_urlsafe(64))" > $(VAR_DIR)/secret_key
 	SECRET_KEY=$${SECRET_KEY:-$$(cat $(VAR_DIR)/secret_key)} $(PY) manage.py migrate --noinput
 	SECRET_KEY=$${SECRET_KEY:-$$(cat $(VAR_DIR)/secret_key)} $(PY) manage.py collectstatic --noinput --verbosity 0
-	SECRET_KEY=$${SECRET_KEY:-$$(cat $(VAR_DIR)/secret_key)} GUESSGAME_PORT=$(PORT) $(VENV)/bin/honcho --procfile Procfile.serve start
+	SECRET_KEY=$${SECRET_KEY:-$$(cat $(VAR_DIR)/secret_key)} GUESSGAME_PORT=$(PORT) exec $(VENV)/bin/supervisord --configuration guessgame/supervisord.conf
+
+status: export GUESSGAME_VAR_DIR := $(abspath $(VAR_DIR))
+status:
+	$(VENV)/bin/supervisorctl --configuration guessgame/supervisord.conf status
+
+# The key `make serve` signs sessions with: made once, readable by its owner only (an
+# older one left 0644 is tightened).
+secret-key:
+	@mkdir -p $(VAR_DIR)
+	@test -s $(VAR_DIR)/secret_key || (umask 077 && $(PYTHON) -c "import secrets; print(secrets.token_urlsafe(64))" > $(VAR_DIR)/secret_key)
+	@chmod 600 $(VAR_DIR)/secret_key
 
 # Tests use their own var/test (database file, embedded Redis socket), never var/.
 test: install-dev
@@ -90,6 +105,7 @@ bench: install-bench var/models/seed-full/model.keras
 	$(PY) bench/bench_formats.py
 	$(PY) bench/bench_api.py
 	$(PY) bench/bench_load.py
+	$(PY) bench/bench_flood.py
 
 train: install-train
 	$(PY) -m training.train --model default --out inference/shipped/default-v2

@@ -71,6 +71,11 @@ class TextFormatter(logging.Formatter):
         return f"{head} {' '.join(ids)}{newline}{trace}"
 
 
+def default_format(*, production: bool) -> str:
+    """LOG_FORMAT's default: JSON lines for a collector in production, text locally."""
+    return "json" if production else "text"
+
+
 def logging_config(*, json: bool, level: str = "INFO") -> dict:
     """The ``logging.config.dictConfig`` of every process: web, worker, beat, gunicorn."""
     formatter = (

@@ -13,7 +13,8 @@ import environ
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
-from guessgame.logs import logging_config
+from guessgame.logs import default_format, logging_config
+from inference.limits import MAX_BYTES
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("GUESSGAME_VAR_DIR", default=str(BASE_DIR / "var")))
@@ -32,6 +33,19 @@ PRODUCTION = DJANGO_ENV == "production"
 DEBUG = env.bool("DEBUG", default=not PRODUCTION)
 
 
+def _private_file(path: Path) -> None:
+    """Create ``path`` readable and writable by its owner only (0600), or make it so.
+
+    Created with that mode, never chmod-ed after the fact, so no other user can open it
+    in between; a file left 0644 by an older version is tightened.
+    """
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+    try:
+        os.chmod(path, 0o600)
+    except PermissionError:  # someone else's file: its owner decides
+        pass
+
+
 def _local_secret_key() -> str:
     """A key generated once and kept under var/, so local sessions survive restarts."""
     from django.core.management.utils import get_random_secret_key
@@ -41,8 +55,8 @@ def _local_secret_key() -> str:
         # Web, worker and manage.py may start together: write aside, then link into place,
         # so every process reads the same complete key (the first link wins).
         draft = path.with_name(f".secret_key.{os.getpid()}")
+        _private_file(draft)
         draft.write_text(get_random_secret_key())
-        draft.chmod(0o600)
         try:
             os.link(draft, path)
         except FileExistsError:
@@ -67,7 +81,7 @@ PORT = env.int("PORT", default=8000)
 # Applications
 # ---------------------------------------------------------------------------
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "guessgame.apps.AdminConfig",  # django.contrib.admin, with our site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -90,6 +104,8 @@ MIDDLEWARE = [
     "guessgame.logs.RequestIdMiddleware",
     "guessgame.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Outside CSRF and axes, so their refusals answer JSON to JSON clients too.
+    "guessgame.errors.JsonErrorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -136,6 +152,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         # out short write locks instead of failing with "database is locked".
         {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
     )
+    # The players' accounts and drawings: 0600, like the secret key. SQLite gives the
+    # -wal and -shm files it creates beside the database the database file's mode.
+    _database_file = Path(DATABASES["default"]["NAME"])
+    if str(_database_file) != ":memory:" and _database_file.parent.is_dir():
+        for _path in (_database_file, *_database_file.parent.glob(_database_file.name + "-*")):
+            _private_file(_path)
 else:
     # TEST_DATABASE_NAME lets parallel test runs on one server keep apart.
     if env.str("TEST_DATABASE_NAME", default=""):
@@ -144,6 +166,24 @@ else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# ---------------------------------------------------------------------------
+# Request bodies
+# ---------------------------------------------------------------------------
+# The largest body the app takes is a round submission: a PNG of at most MAX_BYTES
+# (inference/limits.py), its strokes as JSON (at most 5,000 points: under 200 KB as the
+# game sends them) and the multipart framing. guessgame.body_limit (in front of Django,
+# see wsgi.py) refuses a larger body from its Content-Length before reading any of it,
+# and cuts a chunked one off at this size.
+REQUEST_MAX_BYTES = MAX_BYTES + 512 * 1024
+# A raw PNG body, or a form's fields, is read into memory up to the same size...
+DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_MAX_BYTES
+# ...and so is an uploaded drawing: no body is ever written to a temporary file.
+FILE_UPLOAD_MAX_MEMORY_SIZE = REQUEST_MAX_BYTES
+# One drawing per request; nothing else uploads files.
+DATA_UPLOAD_MAX_NUMBER_FILES = 1
+# Django's default, kept: the admin's delete confirmation posts one field per row chosen.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
 
 # ---------------------------------------------------------------------------
 # Redis: broker, results and cache
@@ -287,6 +327,11 @@ WORKER_METRICS_ADDR = env.str("GUESSGAME_METRICS_ADDR", default="127.0.0.1")
 # ---------------------------------------------------------------------------
 # Auth and security
 # ---------------------------------------------------------------------------
+# Proxies in front of gunicorn (a TLS terminator is 1). Each appends the address it was
+# reached from to X-Forwarded-For; with 0 that header is never trusted.
+TRUSTED_PROXIES = env.int("GUESSGAME_TRUSTED_PROXIES", default=0)
+if TRUSTED_PROXIES < 0:
+    raise ImproperlyConfigured("GUESSGAME_TRUSTED_PROXIES must be 0 or more.")
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
@@ -310,9 +355,13 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 
 RATELIMIT_ENABLE = True
+# Rate limits ("ip" keys) and axes key on the client behind our proxies, not on the proxy.
+RATELIMIT_IP_META_KEY = "guessgame.client_address.client_ip"
+AXES_CLIENT_IP_CALLABLE = "guessgame.client_address.client_ip"
 # With the cache (Redis) down, let requests through rather than refuse everyone.
 RATELIMIT_FAIL_OPEN = True
 RATELIMIT_VIEW = "guessgame.game.views.rate_limited"
+CSRF_FAILURE_VIEW = "guessgame.errors.csrf_failure"
 
 # Everything is served by the app itself: no CDN, no inline script.
 CONTENT_SECURITY_POLICY = {
@@ -379,7 +428,7 @@ USE_TZ = True
 # ---------------------------------------------------------------------------
 # json: one JSON object a line (production's default), for a log collector; text:
 # readable lines (development's default). Each line carries its request or task id.
-LOG_FORMAT = env.str("LOG_FORMAT", default="json" if PRODUCTION else "text")
+LOG_FORMAT = env.str("LOG_FORMAT", default=default_format(production=PRODUCTION))
 if LOG_FORMAT not in {"json", "text"}:
     raise ImproperlyConfigured("LOG_FORMAT must be 'json' or 'text'.")
 LOGGING = logging_config(json=LOG_FORMAT == "json", level=env.str("LOG_LEVEL", default="INFO"))

@@ -176,7 +176,8 @@ def clean_strokes(strokes: object) -> list:
             for value in axis:
                 if isinstance(value, bool) or not isinstance(value, int | float):
                     raise InvalidStrokes(f"Stroke {number} holds something that is not a number.")
-                if not math.isfinite(value) or value < 0 or value > limit:
+                # Compared before isfinite(): an int beyond a float's range overflows there.
+                if value < 0 or value > limit or not math.isfinite(value):
                     raise InvalidStrokes(
                         f"Stroke {number} has a value out of range (0 to {limit:,})."
                     )

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 
 from django import forms
@@ -12,6 +11,7 @@ from django.contrib.auth import get_user_model, login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+from django.db import IntegrityError, transaction
 from django.http import (
     Http404,
     HttpRequest,
@@ -30,6 +30,7 @@ from django_ratelimit.decorators import ratelimit
 from guessgame.game import constants, scoring, selectors, services, words
 from guessgame.game.forms import SignupForm
 from guessgame.game.models import Drawing, Game, Round
+from guessgame.inputs import BadInput, parse_json
 from inference.preprocess import MAX_BYTES, DrawingError
 
 log = logging.getLogger(__name__)
@@ -275,9 +276,11 @@ def play(request: HttpRequest, game_id: int) -> HttpResponse:
     )
 
 
-SUBMISSION_MAX_BYTES = MAX_BYTES + 512 * 1024
-"""A whole round submission, in bytes: the PNG's limit and room for its strokes (at most
-MAX_POINTS points) and the multipart framing. A larger body is refused unread."""
+STROKES_MAX_BYTES = 512 * 1024
+"""The strokes' JSON, in characters: MAX_POINTS points of three numbers fit in 200 KB."""
+
+STROKES_DEPTH = 3
+"""``[[[x...], [y...], [t...]], ...]``: strokes, their three axes, the numbers."""
 
 
 def _read_submission(request: HttpRequest) -> tuple[bytes, object]:
@@ -291,7 +294,7 @@ def _read_submission(request: HttpRequest) -> tuple[bytes, object]:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         length = 0
-    if length > SUBMISSION_MAX_BYTES:
+    if length > settings.REQUEST_MAX_BYTES:  # guessgame.body_limit refuses it first
         raise services.GameError(
             f"The drawing is too large: the limit is {MAX_BYTES:,} bytes.", status=413
         )
@@ -317,9 +320,11 @@ def _read_submission(request: HttpRequest) -> tuple[bytes, object]:
     if raw_strokes is None:
         raise services.GameError("Send the drawing's strokes as JSON in a field named 'strokes'.")
     try:
-        strokes = json.loads(raw_strokes)
-    except (ValueError, RecursionError) as exc:  # RecursionError: "[[[[..." nested too deep
-        raise services.GameError("The strokes are not valid JSON.") from exc
+        strokes = parse_json(
+            raw_strokes, what="The strokes", max_bytes=STROKES_MAX_BYTES, max_depth=STROKES_DEPTH
+        )
+    except BadInput as exc:
+        raise services.GameError(str(exc), status=exc.status) from exc
     return upload.read(), strokes
 
 
@@ -504,7 +509,14 @@ def signup(request: HttpRequest) -> HttpResponse:
         return redirect("home")
     form = SignupForm(request.POST if request.method == "POST" else None)
     if form.is_bound and form.is_valid():
-        user = form.save()
+        try:
+            with transaction.atomic():
+                user = form.save()
+        except IntegrityError:
+            # Another sign-up took the name (in some case) after clean_username looked:
+            # the unique index on LOWER(username) refused this one.
+            form.add_error("username", SignupForm.NAME_TAKEN)
+            return render(request, "registration/signup.html", {"form": form}, status=400)
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         messages.success(request, f"Welcome, {user.get_username()}! Ready for a game?")
         return redirect("home")
