@@ -139,3 +139,28 @@ def test_a_real_workers_line_for_a_round_carries_the_task_id_and_the_request_id(
     assert len(recorded) == 1
     assert "request_id=req-round-000001 task_id=" in recorded[0]
     assert not any("succeeded in" in line for line in lines)
+
+
+def test_production_writes_json_lines_and_development_readable_ones(tmp_path):
+    from tests.test_settings import manage
+
+    probe = "import logging; logging.getLogger('guessgame.probe').warning('event=probe')"
+    production = manage(
+        "shell", "-c", probe, DJANGO_ENV="production", SECRET_KEY="k" * 60,
+        GUESSGAME_VAR_DIR=str(tmp_path),
+    )  # fmt: skip
+    development = manage("shell", "-c", probe, GUESSGAME_VAR_DIR=str(tmp_path))
+
+    line = json.loads(production.stderr.strip().splitlines()[-1])
+    assert line["message"] == "event=probe" and line["logger"] == "guessgame.probe"
+    assert development.stderr.strip().endswith("WARNING guessgame.probe event=probe")
+
+
+def test_gunicorn_logs_in_the_shared_format():
+    from tests.conftest import ROOT
+
+    config: dict = {}
+    exec((ROOT / "guessgame" / "gunicorn.conf.py").read_text(), config)
+    handlers = config["logconfig_dict"]["handlers"]
+    assert handlers["console"]["filters"] == ["context"]
+    assert config["logconfig_dict"]["loggers"]["gunicorn.error"]["propagate"] is True
