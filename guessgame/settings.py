@@ -277,12 +277,12 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # ---------------------------------------------------------------------------
 # Where trained model versions are written (retrain); the shipped one lives in the repo.
 MODEL_DIR = Path(env.str("GUESSGAME_MODEL_DIR", default=str(VAR_DIR / "models")))
-# GUESSGAME_SHIPPED_MODEL_DIR points tests at another model folder (e.g. one with the
-# 11th "not a digit" output) without copying it into the repo.
+# The model migrate activates when none can serve or the active one is an earlier shipped
+# model; GUESSGAME_SHIPPED_MODEL_DIR points elsewhere (a model under trial).
 SHIPPED_MODEL_DIR = Path(
     env.str(
         "GUESSGAME_SHIPPED_MODEL_DIR",
-        default=str(BASE_DIR / "inference" / "shipped" / "default-v2"),
+        default=str(BASE_DIR / "inference" / "shipped" / "default-v3"),
     )
 )
 # Requests per client for POST /api/v1/predict, django-ratelimit syntax; "off" disables.
