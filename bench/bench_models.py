@@ -44,7 +44,7 @@ RESULTS = ROOT / "bench" / "results" / "models.json"
 WARMUP = 20
 
 RSS_PROBE = """
-import os, resource, sys
+import os, sys
 import django
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "guessgame.settings")
 django.setup()
@@ -54,7 +54,8 @@ from inference.runtime import LiteRTModel
 model = LiteRTModel(sys.argv[1])
 for size in (1, 8, 64):
     model.predict(np.zeros((size, 28, 28), np.float32))
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+# VmHWM, not ru_maxrss: after fork and exec, ru_maxrss keeps the parent's peak.
+print(next(l.split()[1] for l in open("/proc/self/status") if l.startswith("VmHWM")))
 """
 
 
