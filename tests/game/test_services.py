@@ -1,4 +1,3 @@
-import io
 import threading
 from datetime import timedelta
 from unittest import mock
@@ -7,11 +6,10 @@ import numpy as np
 import pytest
 from django.db import connection, connections
 from django.utils import timezone
-from PIL import Image
 
 from guessgame.game import constants, scoring, services
 from guessgame.game.models import Drawing, Game, Round
-from inference.preprocess import DrawingError
+from inference.canvas import render_strokes
 from tests.game.conftest import (
     drawing_of,
     finish_game,
@@ -23,12 +21,6 @@ from tests.game.conftest import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def blank_png() -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGBA", (225, 225), (0, 0, 0, 0)).save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 # --- starting -----------------------------------------------------------------
@@ -75,19 +67,26 @@ def test_a_submitted_drawing_is_stored_with_its_label_and_queued_on_commit(
     assert Round.objects.get(pk=round.pk).submitted_at is not None
 
 
-def test_a_blank_canvas_is_refused_and_not_stored(game, player, queued):
+def test_an_empty_canvas_at_the_bell_ends_the_round_with_no_points_and_stores_nothing(
+    game, player, queued
+):
     round = first_round(game)
-    with pytest.raises(services.BlankDrawing, match="Draw something first"):
-        services.round_submit(round=round, player=player, png=blank_png(), strokes=[])
+    at_the_bell = round.started_at + constants.ROUND_DURATION
+
+    assert services.round_submit(round=round, player=player, strokes=[], now=at_the_bell) is None
+
+    round.refresh_from_db()
+    assert round.scored and round.points == 0
     assert not Drawing.objects.exists()
+    assert services.game_current_round(game=game, now=at_the_bell).number == 2
+    queued.assert_not_called()
 
 
-def test_a_file_that_is_not_a_png_is_refused_with_a_4xx(game, player, queued):
+def test_the_stored_drawing_is_the_servers_rendering_of_the_strokes(game, player, queued):
     round = first_round(game)
-    with pytest.raises(DrawingError) as error:
-        services.round_submit(round=round, player=player, png=b"not a png", strokes=[])
-    assert 400 <= error.value.status < 500
-    assert not Drawing.objects.exists()
+    drawing = submit(round, player)
+    png, strokes = drawing_of(round.target)
+    assert bytes(drawing.image_png) == render_strokes(strokes)
 
 
 @pytest.mark.parametrize(
@@ -97,7 +96,7 @@ def test_a_file_that_is_not_a_png_is_refused_with_a_4xx(game, player, queued):
         [[1, 2, 3]],
         [[[1, 2], [1], [0, 1]]],
         [[[1.0], [float("nan")], [0]]],
-        [[[-5], [1], [0]]],
+        [[[-5000], [1], [0]]],
         [[[1e9], [1], [0]]],
         [[["1"], [1], [0]]],
         [[[True], [1], [0]]],
@@ -119,9 +118,8 @@ def test_a_file_that_is_not_a_png_is_refused_with_a_4xx(game, player, queued):
 )
 def test_malformed_strokes_are_refused_and_nothing_is_stored(game, player, queued, strokes):
     round = first_round(game)
-    png, _ = drawing_of(round.target)
     with pytest.raises(services.InvalidStrokes):
-        services.round_submit(round=round, player=player, png=png, strokes=strokes)
+        services.round_submit(round=round, player=player, strokes=strokes)
     assert not Drawing.objects.exists()
 
 
@@ -429,7 +427,7 @@ def test_two_concurrent_submissions_of_a_round_count_once(player, queued):
     """Two tabs submit at the same moment, each on its own database connection."""
     game = services.game_start(player=player)
     round = first_round(game)
-    png, strokes = drawing_of(round.target)
+    _, strokes = drawing_of(round.target)
     barrier = threading.Barrier(2)
     outcomes = []
 
@@ -439,8 +437,8 @@ def test_two_concurrent_submissions_of_a_round_count_once(player, queued):
             services.round_submit(
                 round=Round.objects.select_related("game").get(pk=round.pk),
                 player=player,
-                png=png,
                 strokes=strokes,
+                now=round.started_at + timedelta(seconds=3),
             )
             outcomes.append("stored")
         except services.AlreadySubmitted:
