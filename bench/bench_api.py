@@ -147,7 +147,7 @@ def prepare_database(args) -> None:
 
 
 class Stack:
-    """gunicorn + celery worker, started like `make serve`'s Procfile.serve."""
+    """gunicorn + celery worker, started like `make serve`'s guessgame/supervisord.conf."""
 
     def __init__(self, args, *, batching: bool) -> None:
         self.args = args

@@ -1,21 +1,29 @@
-"""Error pages that answer JSON to scripts and the game's own fetch() calls.
+"""Error answers that are JSON to scripts and the game's own fetch() calls.
 
 Some bad requests never reach a view: Django's CSRF middleware reads a POST's form
-before any view runs, so a multipart body it cannot parse is answered by ``handler400``.
-A script or the game's JavaScript should still get ``{"error": "..."}``, like every other
-4xx of the API and the game; a browser page keeps Django's HTML.
+before any view runs (a multipart body it cannot parse is answered by ``handler400``, a
+missing token by ``csrf_failure``), ``require_POST`` answers 405 by itself, and a 404
+comes from ``get_object_or_404``. A script or the game's JavaScript should still get
+``{"error": "..."}``, like every other 4xx of the API and the game; a browser page keeps
+the HTML pages.
 """
 
 from __future__ import annotations
 
-from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.views import defaults
+import json
+from collections.abc import Callable
+
+from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
+from django.template.loader import render_to_string
+from django.views import csrf, defaults
 
 
 def wants_json(request: HttpRequest) -> bool:
-    """The API, or a client that asks for JSON (the game's fetch() calls do)."""
-    return request.path.startswith("/api/") or "application/json" in request.headers.get(
-        "Accept", ""
+    """The API, a .json address, or a client that asks for JSON (the game's fetch() do)."""
+    return (
+        request.path.startswith("/api/")
+        or request.path.endswith(".json")
+        or "application/json" in request.headers.get("Accept", "")
     )
 
 
@@ -26,3 +34,66 @@ def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
             status=400,
         )
     return defaults.bad_request(request, exception)
+
+
+def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
+    """CSRF_FAILURE_VIEW: say what to send; Django's page for a browser."""
+    if wants_json(request):
+        return JsonResponse(
+            {
+                "error": "The CSRF check failed: send the csrftoken cookie's value in an "
+                f"X-CSRFToken header ({reason.rstrip('.')})."
+            },
+            status=403,
+        )
+    return csrf.csrf_failure(request, reason=reason)
+
+
+def body_refused(request: HttpRequest, status: int, message: str) -> HttpResponse:
+    """A request body refused unread (guessgame.body_limit): outside Django's middleware,
+    so the page needs no request context, like the 500 page."""
+    if wants_json(request):
+        response = JsonResponse({"error": message}, status=status)
+    else:
+        page = render_to_string("body_refused.html", {"status": status, "message": message})
+        response = HttpResponse(page, status=status)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Length"] = str(len(response.content))
+    return response
+
+
+ERROR_MESSAGES = {
+    400: "The request could not be read.",
+    403: "You are not allowed to do this.",
+    404: "Not found: there is nothing here, or it belongs to someone else.",
+    405: "This method is not allowed here.",
+    413: "The request is too large.",
+    429: "Too many requests: please wait a little and try again.",
+    500: "Something broke on our side; please try again in a moment.",
+}
+
+
+class JsonErrorsMiddleware:
+    """An error page (4xx, 5xx) that is not JSON becomes ``{"error": ...}`` for a JSON
+    client. Outside the CSRF and axes middleware, so their refusals are covered too."""
+
+    def __init__(self, get_response: Callable) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        if (
+            response.status_code < 400
+            or isinstance(response, StreamingHttpResponse)
+            or response.get("Content-Type", "").startswith("application/json")
+            or not wants_json(request)
+        ):
+            return response
+        message = ERROR_MESSAGES.get(response.status_code, f"{response.reason_phrase}.")
+        if response.status_code == 405 and response.has_header("Allow"):
+            message = f"This method is not allowed here: use {response['Allow']}."
+        response.content = json.dumps({"error": message}).encode()
+        response["Content-Type"] = "application/json"
+        if response.has_header("Content-Length"):
+            response["Content-Length"] = str(len(response.content))
+        return response

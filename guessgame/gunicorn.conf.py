@@ -6,6 +6,8 @@ dynamic batcher gather the drawings that arrive together into one Celery task.
 
 import os
 
+from guessgame.logs import default_format, logging_config
+
 port = os.environ.get("GUESSGAME_PORT") or os.environ.get("PORT", "8000")
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{port}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
@@ -17,3 +19,8 @@ keepalive = 5
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG") or None
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+# gunicorn's own lines (and its access log) in the format of every other process.
+log_format = os.environ.get("LOG_FORMAT") or default_format(
+    production=os.environ.get("DJANGO_ENV") == "production"
+)
+logconfig_dict = logging_config(json=log_format == "json", level=loglevel)

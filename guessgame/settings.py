@@ -13,6 +13,9 @@ import environ
 from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
+from guessgame.logs import default_format, logging_config
+from inference.limits import MAX_BYTES
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(environ.Env().str("GUESSGAME_VAR_DIR", default=str(BASE_DIR / "var")))
 VAR_DIR.mkdir(parents=True, exist_ok=True)
@@ -30,6 +33,19 @@ PRODUCTION = DJANGO_ENV == "production"
 DEBUG = env.bool("DEBUG", default=not PRODUCTION)
 
 
+def _private_file(path: Path) -> None:
+    """Create ``path`` readable and writable by its owner only (0600), or make it so.
+
+    Created with that mode, never chmod-ed after the fact, so no other user can open it
+    in between; a file left 0644 by an older version is tightened.
+    """
+    os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+    try:
+        os.chmod(path, 0o600)
+    except PermissionError:  # someone else's file: its owner decides
+        pass
+
+
 def _local_secret_key() -> str:
     """A key generated once and kept under var/, so local sessions survive restarts."""
     from django.core.management.utils import get_random_secret_key
@@ -39,8 +55,8 @@ def _local_secret_key() -> str:
         # Web, worker and manage.py may start together: write aside, then link into place,
         # so every process reads the same complete key (the first link wins).
         draft = path.with_name(f".secret_key.{os.getpid()}")
+        _private_file(draft)
         draft.write_text(get_random_secret_key())
-        draft.chmod(0o600)
         try:
             os.link(draft, path)
         except FileExistsError:
@@ -65,7 +81,7 @@ PORT = env.int("PORT", default=8000)
 # Applications
 # ---------------------------------------------------------------------------
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "guessgame.apps.AdminConfig",  # django.contrib.admin, with our site
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -74,6 +90,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "axes",
     "csp",
+    # Swagger UI's JavaScript and CSS as static files, for the API docs page (/api/docs)
+    "drf_spectacular_sidecar",
     "guessgame",
     "inference",
     "guessgame.game",
@@ -81,7 +99,13 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # First, so every line of a request (even a redirect's) carries its id, and every
+    # answer, however it ends, is counted and timed.
+    "guessgame.logs.RequestIdMiddleware",
+    "guessgame.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
+    # Outside CSRF and axes, so their refusals answer JSON to JSON clients too.
+    "guessgame.errors.JsonErrorsMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -128,6 +152,12 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         # out short write locks instead of failing with "database is locked".
         {"timeout": 20, "init_command": "PRAGMA journal_mode=WAL;"}
     )
+    # The players' accounts and drawings: 0600, like the secret key. SQLite gives the
+    # -wal and -shm files it creates beside the database the database file's mode.
+    _database_file = Path(DATABASES["default"]["NAME"])
+    if str(_database_file) != ":memory:" and _database_file.parent.is_dir():
+        for _path in (_database_file, *_database_file.parent.glob(_database_file.name + "-*")):
+            _private_file(_path)
 else:
     # TEST_DATABASE_NAME lets parallel test runs on one server keep apart.
     if env.str("TEST_DATABASE_NAME", default=""):
@@ -136,6 +166,24 @@ else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# ---------------------------------------------------------------------------
+# Request bodies
+# ---------------------------------------------------------------------------
+# The largest body the app takes is a round submission: a PNG of at most MAX_BYTES
+# (inference/limits.py), its strokes as JSON (at most 5,000 points: under 200 KB as the
+# game sends them) and the multipart framing. guessgame.body_limit (in front of Django,
+# see wsgi.py) refuses a larger body from its Content-Length before reading any of it,
+# and cuts a chunked one off at this size.
+REQUEST_MAX_BYTES = MAX_BYTES + 512 * 1024
+# A raw PNG body, or a form's fields, is read into memory up to the same size...
+DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_MAX_BYTES
+# ...and so is an uploaded drawing: no body is ever written to a temporary file.
+FILE_UPLOAD_MAX_MEMORY_SIZE = REQUEST_MAX_BYTES
+# One drawing per request; nothing else uploads files.
+DATA_UPLOAD_MAX_NUMBER_FILES = 1
+# Django's default, kept: the admin's delete confirmation posts one field per row chosen.
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
 
 # ---------------------------------------------------------------------------
 # Redis: broker, results and cache
@@ -233,19 +281,20 @@ CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 # ---------------------------------------------------------------------------
 # Where trained model versions are written (retrain); the shipped one lives in the repo.
 MODEL_DIR = Path(env.str("GUESSGAME_MODEL_DIR", default=str(VAR_DIR / "models")))
-# GUESSGAME_SHIPPED_MODEL_DIR points tests at another model folder (e.g. one with the
-# 11th "not a digit" output) without copying it into the repo.
+# The model migrate activates when none can serve or the active one is an earlier shipped
+# model; GUESSGAME_SHIPPED_MODEL_DIR points elsewhere (a model under trial).
 SHIPPED_MODEL_DIR = Path(
     env.str(
         "GUESSGAME_SHIPPED_MODEL_DIR",
-        default=str(BASE_DIR / "inference" / "shipped" / "default-v2"),
+        default=str(BASE_DIR / "inference" / "shipped" / "default-v3"),
     )
 )
 # Requests per client for POST /api/v1/predict, django-ratelimit syntax; "off" disables.
 # 200/s on average: a client posting a test set one drawing after another (about 140/s)
 # is never refused, while a flood from one address keeps under half of what two cores
 # serve (bench/bench_api.py: 457/s).
-API_RATE = env.str("GUESSGAME_API_RATE", default="12000/m")
+API_RATE_DEFAULT = "12000/m"
+API_RATE = env.str("GUESSGAME_API_RATE", default=API_RATE_DEFAULT)
 # How long the web process waits for a worker before answering 503, in seconds.
 PREDICT_TIMEOUT = env.float("GUESSGAME_PREDICT_TIMEOUT", default=5.0)
 # Dynamic batching: drawings arriving within this many milliseconds share one task.
@@ -268,8 +317,28 @@ LOGIN_RATE = env.str("GUESSGAME_LOGIN_RATE", default="30/m")
 HEALTH_TOKEN = env.str("GUESSGAME_HEALTH_TOKEN", default="")
 
 # ---------------------------------------------------------------------------
+# Metrics (guessgame/metrics.py)
+# ---------------------------------------------------------------------------
+# Every process (gunicorn's, the worker's) writes its figures here and /metrics adds
+# them up. prometheus-client reads the variable when first imported, so it is set here,
+# before any of our code imports it.
+METRICS_DIR = Path(env.str("PROMETHEUS_MULTIPROC_DIR", default=str(VAR_DIR / "metrics")))
+METRICS_DIR.mkdir(parents=True, exist_ok=True)
+os.environ["PROMETHEUS_MULTIPROC_DIR"] = str(METRICS_DIR)
+# /metrics in production answers only "Authorization: Bearer <token>"; no token, no page.
+METRICS_TOKEN = env.str("GUESSGAME_METRICS_TOKEN", default="")
+# A worker on another machine serves its own figures on this port (0: it does not).
+WORKER_METRICS_PORT = env.int("GUESSGAME_METRICS_PORT", default=0)
+WORKER_METRICS_ADDR = env.str("GUESSGAME_METRICS_ADDR", default="127.0.0.1")
+
+# ---------------------------------------------------------------------------
 # Auth and security
 # ---------------------------------------------------------------------------
+# Proxies in front of gunicorn (a TLS terminator is 1). Each appends the address it was
+# reached from to X-Forwarded-For; with 0 that header is never trusted.
+TRUSTED_PROXIES = env.int("GUESSGAME_TRUSTED_PROXIES", default=0)
+if TRUSTED_PROXIES < 0:
+    raise ImproperlyConfigured("GUESSGAME_TRUSTED_PROXIES must be 0 or more.")
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
@@ -293,9 +362,13 @@ AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_ENABLED = env.bool("AXES_ENABLED", default=True)
 
 RATELIMIT_ENABLE = True
+# Rate limits ("ip" keys) and axes key on the client behind our proxies, not on the proxy.
+RATELIMIT_IP_META_KEY = "guessgame.client_address.client_ip"
+AXES_CLIENT_IP_CALLABLE = "guessgame.client_address.client_ip"
 # With the cache (Redis) down, let requests through rather than refuse everyone.
 RATELIMIT_FAIL_OPEN = True
 RATELIMIT_VIEW = "guessgame.game.views.rate_limited"
+CSRF_FAILURE_VIEW = "guessgame.errors.csrf_failure"
 
 # Everything is served by the app itself: no CDN, no inline script.
 CONTENT_SECURITY_POLICY = {
@@ -329,7 +402,8 @@ if PRODUCTION:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     # A load balancer probes over plain HTTP inside the network: answer it, not redirect.
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]
+    # So does Prometheus, scraping /metrics (token-protected) from inside.
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$", r"^metrics$"]
 
 # ---------------------------------------------------------------------------
 # Static files
@@ -357,13 +431,11 @@ USE_I18N = True
 USE_TZ = True
 
 # ---------------------------------------------------------------------------
-# Logging: key=value lines on stderr
+# Logging: one format from web, worker and beat (guessgame/logs.py)
 # ---------------------------------------------------------------------------
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"kv": {"format": "level=%(levelname)s logger=%(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "kv"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO").upper()},
-    "loggers": {"axes": {"level": "WARNING"}},
-}
+# json: one JSON object a line (production's default), for a log collector; text:
+# readable lines (development's default). Each line carries its request or task id.
+LOG_FORMAT = env.str("LOG_FORMAT", default=default_format(production=PRODUCTION))
+if LOG_FORMAT not in {"json", "text"}:
+    raise ImproperlyConfigured("LOG_FORMAT must be 'json' or 'text'.")
+LOGGING = logging_config(json=LOG_FORMAT == "json", level=env.str("LOG_LEVEL", default="INFO"))

@@ -35,6 +35,9 @@ log = logging.getLogger(__name__)
 SendBatch = Callable[..., dict]
 """``send(batch: list[str], *, timeout: float) -> {"model_version", "probabilities"}``."""
 
+ObserveBatch = Callable[[int, list[float]], None]
+"""``observe(size, waits)``: a batch left with ``size`` drawings that waited ``waits`` s."""
+
 
 @dataclass
 class _Item:
@@ -53,11 +56,18 @@ class Batcher:
     """
 
     def __init__(
-        self, send: SendBatch, *, window: float, max_size: int, dispatchers: int = 1
+        self,
+        send: SendBatch,
+        *,
+        window: float,
+        max_size: int,
+        dispatchers: int = 1,
+        observe: ObserveBatch | None = None,
     ) -> None:
         if max_size < 1:
             raise ValueError("max_size must be at least 1")
         self._send = send
+        self._observe = observe
         self.window = max(0.0, window)
         self.max_size = max_size
         self.dispatchers = max(1, dispatchers)
@@ -158,6 +168,12 @@ class Batcher:
 
     def _dispatch(self, batch: list[_Item]) -> None:
         self.batch_sizes.append(len(batch))
+        if self._observe is not None:
+            now = time.monotonic()
+            try:
+                self._observe(len(batch), [now - item.queued_at for item in batch])
+            except Exception:  # figures must never cost a prediction
+                log.warning("event=batch_observe_failed", exc_info=True)
         timeout = max(0.05, max(item.deadline for item in batch) - time.monotonic())
         try:
             answer = self._send([item.payload for item in batch], timeout=timeout)

@@ -19,6 +19,7 @@ from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
+from guessgame import metrics
 from inference.batching import Batcher
 from inference.canvas import Stroke, ink_from_strokes
 from inference.prediction import Prediction
@@ -103,6 +104,7 @@ def get_batcher() -> Batcher:
                     window=settings.BATCH_WINDOW_MS / 1000,
                     max_size=settings.BATCH_MAX_SIZE,
                     dispatchers=batch_dispatchers(),
+                    observe=metrics.observe_batch,
                 )
     return _batcher
 
@@ -124,7 +126,7 @@ def active_version_name() -> str:
 
 
 def predict_png(data: bytes, *, timeout: float | None = None) -> Prediction:
-    """Predict the digit in a PNG drawing.
+    """Predict the digit in a PNG drawing (counted in the metrics by version and outcome).
 
     Raises :class:`DrawingError` (with ``.status`` 400/413/415) for input that is not a
     readable drawing, :class:`WorkerUnavailable` when no worker answers within
@@ -132,6 +134,7 @@ def predict_png(data: bytes, *, timeout: float | None = None) -> Prediction:
     :class:`PredictionFailed` when the worker could not predict.
     """
     _, prediction = _predict(lambda: preprocess_png(data), timeout=timeout)
+    metrics.count_prediction(prediction, path="request")
     return prediction
 
 
@@ -143,7 +146,11 @@ def predict_strokes(
     Returns the model's 28x28 input too, so a recognised drawing is stored as the model
     saw it. Raises like :func:`predict_png`.
     """
-    return _predict(lambda: preprocess_array(ink_from_strokes(strokes)), timeout=timeout)
+    drawn, prediction = _predict(
+        lambda: preprocess_array(ink_from_strokes(strokes)), timeout=timeout
+    )
+    metrics.count_prediction(prediction, path="request")
+    return drawn, prediction
 
 
 def _predict(

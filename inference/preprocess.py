@@ -18,11 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-MAX_BYTES = 2 * 1024 * 1024
-"""Largest upload we read, in bytes (413 above it)."""
-
-MAX_SIDE = 4096
-"""Largest width or height we decode, in pixels (413 above it)."""
+from inference.limits import MAX_BYTES, MAX_PIXELS, MAX_SIDE, WORK_SIDE
 
 FIELD_PX = 28
 """Side of the model's input, in pixels."""
@@ -43,8 +39,8 @@ is a dot and not blank. Judged by extent, not by ink pixels, so a thin pen on a 
 image (a 1-px line 300 px long on 2000x2000) is still a drawing."""
 
 # Pillow refuses (DecompressionBombError) images over twice this many pixels at open();
-# we check the header's size against MAX_SIDE ourselves before decoding anything.
-Image.MAX_IMAGE_PIXELS = MAX_SIDE * MAX_SIDE
+# we check the header's size against MAX_SIDE and MAX_PIXELS ourselves before decoding.
+Image.MAX_IMAGE_PIXELS = MAX_PIXELS
 
 
 class DrawingError(ValueError):
@@ -96,7 +92,9 @@ def ink_from_png(data: bytes) -> np.ndarray:
 
     With transparency the ink is the alpha channel (the browser canvas draws black on
     transparent). Without it, the ink is the darkness, or the lightness when the picture
-    is light on dark, judged by the border, which is paper in any drawing.
+    is light on dark, judged by the border, which is paper in any drawing. A picture
+    larger than WORK_SIDE is reduced to it first, so one decode costs at most the
+    decoded picture (MAX_PIXELS) and a few WORK_SIDE-square float arrays.
     """
     if not isinstance(data, bytes | bytearray | memoryview):
         raise DrawingError("The drawing must be sent as the bytes of a PNG image.")
@@ -120,6 +118,25 @@ def ink_from_png(data: bytes) -> np.ndarray:
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 
 
+def _check_size(width: int, height: int) -> None:
+    """Refuse a picture with no pixels, or too large to decode within our budget."""
+    if width <= 0 or height <= 0:
+        raise DrawingError("The image has no pixels (zero width or height).")
+    if width > MAX_SIDE or height > MAX_SIDE:
+        raise DrawingError(
+            f"The image is too large: {width}x{height} pixels, the limit is {MAX_SIDE}x{MAX_SIDE}.",
+            status=413,
+        )
+    if width * height > MAX_PIXELS:
+        raise DrawingError(
+            f"The image is too large: {width}x{height} pixels is "
+            f"{width * height / 1e6:.1f} megapixels, the limit is {MAX_PIXELS / 1e6:.1f} "
+            f"(for example {round(MAX_PIXELS**0.5)}x{round(MAX_PIXELS**0.5)}). "
+            "Scale it down: a drawing needs no more than 1000x1000.",
+            status=413,
+        )
+
+
 def _check_png_header(data: bytes) -> None:
     """Read a PNG's width and height from its IHDR chunk and refuse bad sizes early.
 
@@ -127,15 +144,7 @@ def _check_png_header(data: bytes) -> None:
     """
     if not data.startswith(PNG_SIGNATURE) or data[12:16] != b"IHDR" or len(data) < 24:
         return
-    width = int.from_bytes(data[16:20], "big")
-    height = int.from_bytes(data[20:24], "big")
-    if width == 0 or height == 0:
-        raise DrawingError("The image has no pixels (zero width or height).")
-    if width > MAX_SIDE or height > MAX_SIDE:
-        raise DrawingError(
-            f"The image is too large: {width}x{height} pixels, the limit is {MAX_SIDE}x{MAX_SIDE}.",
-            status=413,
-        )
+    _check_size(int.from_bytes(data[16:20], "big"), int.from_bytes(data[20:24], "big"))
 
 
 def _open_png(data: bytes) -> Image.Image:
@@ -147,7 +156,8 @@ def _open_png(data: bytes) -> Image.Image:
             image = Image.open(io.BytesIO(data))
     except Image.DecompressionBombError as exc:
         raise DrawingError(
-            f"The image is too large: the limit is {MAX_SIDE}x{MAX_SIDE} pixels.", status=413
+            f"The image is too large: the limit is {MAX_PIXELS / 1e6:.1f} megapixels.",
+            status=413,
         ) from exc
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError) as exc:
         raise DrawingError("This is not an image we can read; please send a PNG.") from exc
@@ -156,31 +166,31 @@ def _open_png(data: bytes) -> Image.Image:
             f"Only PNG drawings are accepted, this is {image.format or 'another format'}.",
             status=415,
         )
-    width, height = image.size
-    if width <= 0 or height <= 0:
-        raise DrawingError("The image has no pixels (zero width or height).")
-    if width > MAX_SIDE or height > MAX_SIDE:
-        raise DrawingError(
-            f"The image is too large: {width}x{height} pixels, the limit is {MAX_SIDE}x{MAX_SIDE}.",
-            status=413,
-        )
+    _check_size(*image.size)
     return image
+
+
+def _reduced(channel: Image.Image) -> Image.Image:
+    """One channel (L, I or F) box-averaged so its longer side is at most WORK_SIDE."""
+    factor = -(-max(channel.size) // WORK_SIDE)  # ceiling division
+    return channel.reduce(factor) if factor > 1 else channel
 
 
 def _ink_from_image(image: Image.Image) -> np.ndarray:
     if image.mode.startswith("I"):
         # 16-bit grey (Pillow's "I;16"/"I"): converting to "L" would clip every level
-        # above 255 to white, so scale the levels ourselves.
-        gray = np.asarray(image, dtype=np.float32) * np.float32(1 / 65535)
+        # above 255 to white, so scale the levels ourselves ("I;16" cannot be reduced).
+        levels = _reduced(image if image.mode == "I" else image.convert("I"))
+        gray = np.asarray(levels, dtype=np.float32) * np.float32(1 / 65535)
         return _ink_from_gray(np.clip(gray, 0.0, 1.0))
     has_alpha = "A" in image.getbands() or "transparency" in image.info
     if has_alpha:
         if image.mode not in ("RGBA", "LA", "PA"):
             image = image.convert("RGBA")
-        alpha = np.asarray(image.getchannel("A"))
-        if alpha.min() < 255:
-            return alpha.astype(np.float32) * np.float32(1 / 255)
-    gray = np.asarray(image.convert("L"), dtype=np.float32) * np.float32(1 / 255)
+        alpha = image.getchannel("A")
+        if alpha.getextrema()[0] < 255:  # on the full picture: a reduction rounds
+            return np.asarray(_reduced(alpha), dtype=np.float32) * np.float32(1 / 255)
+    gray = np.asarray(_reduced(image.convert("L")), dtype=np.float32) * np.float32(1 / 255)
     return _ink_from_gray(gray)
 
 

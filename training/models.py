@@ -82,15 +82,21 @@ def build_default(
     return model
 
 
-def with_temperature(model: keras.Model, temperature: float) -> keras.Model:
-    """The same network with its logits divided by ``temperature`` before the softmax.
+def with_temperature(
+    model: keras.Model, temperature: float, *, class_offsets: list[float] | None = None
+) -> keras.Model:
+    """The same network with its logits divided by ``temperature`` (then shifted by
+    ``class_offsets``, one per output) before the softmax.
 
     Temperature scaling (Guo et al. 2017) keeps every guess (the argmax) and makes the
     probabilities honest: a temperature above 1 softens an overconfident model. The
-    serving model is this one, so the worker needs no extra step.
+    offsets correct the class priors (Saerens et al. 2002) from the training mix to the
+    game's, where far fewer drawings are non-digits. The serving model is this one, so
+    the worker needs no extra step.
     """
+    offsets = 0.0 if class_offsets is None else [float(v) for v in class_offsets]
     logits = model.get_layer(LOGITS_LAYER).output
-    scaled = layers.Rescaling(1.0 / float(temperature), name="temperature")(logits)
+    scaled = layers.Rescaling(1.0 / float(temperature), offset=offsets, name="calibration")(logits)
     probabilities = layers.Softmax(name="calibrated_probabilities")(scaled)
     return keras.Model(model.inputs, probabilities, name=f"{model.name}_calibrated")
 

@@ -204,3 +204,10 @@ def write_report(
             out_dir / "reliability_uncalibrated.png", title="Canvas benchmark, before calibration",
         )  # fmt: skip
     (out_dir / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
+
+
+def write_model_card(out_dir: Path, metrics: dict) -> Path:
+    """MODEL_CARD.md beside metrics.json: data, recipe, metrics, use, limits."""
+    from training.model_card import write_model_card as write
+
+    return write(out_dir, metrics)

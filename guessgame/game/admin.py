@@ -8,7 +8,10 @@ review fields cannot be edited by hand.
 from __future__ import annotations
 
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.contrib.auth import admin as auth_admin
+from django.contrib.auth import forms as auth_forms
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.urls import reverse
 from django.utils.html import format_html
@@ -340,3 +343,29 @@ class RoundAdmin(admin.ModelAdmin):
 
     def has_change_permission(self, request, obj=None):
         return False
+
+
+# --- players' accounts ---------------------------------------------------------------
+
+
+class UsernameWhateverCaseForm(auth_forms.UserChangeForm):
+    """Renaming a player to a case variant of another's name is a form error, not the
+    IntegrityError of the database's unique index on LOWER(username)."""
+
+    def clean_username(self) -> str:
+        username = self.cleaned_data["username"]
+        others = get_user_model().objects.filter(username__iexact=username)
+        if others.exclude(pk=self.instance.pk).exists():
+            raise ValidationError(
+                "A user with that username already exists (usernames are unique whatever "
+                "their case)."
+            )
+        return username
+
+
+admin.site.unregister(get_user_model())
+
+
+@admin.register(get_user_model())
+class PlayerAdmin(auth_admin.UserAdmin):
+    form = UsernameWhateverCaseForm

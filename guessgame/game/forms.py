@@ -34,16 +34,19 @@ class SignupForm(UserCreationForm):
         widget=forms.TextInput(attrs={"autocomplete": "username", "autofocus": True}),
     )
 
+    NAME_TAKEN = "That username is taken; please choose another."
+
     class Meta(UserCreationForm.Meta):
         model = get_user_model()
         fields = ("username",)
 
     def clean_username(self) -> str:
+        """Case-insensitive, as the database's unique index on LOWER(username) is."""
         username = self.cleaned_data["username"]
         if username.lower().startswith(GUEST_PREFIX):
             raise forms.ValidationError(f'Names starting with "{GUEST_PREFIX}" are for guests.')
         # A guest signing up renames their own account: only other accounts can clash.
         others = get_user_model().objects.exclude(pk=self.instance.pk)
         if others.filter(username__iexact=username).exists():
-            raise forms.ValidationError("That username is taken; please choose another.")
+            raise forms.ValidationError(self.NAME_TAKEN)
         return username

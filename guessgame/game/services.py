@@ -27,6 +27,7 @@ from django.db import IntegrityError, connection, models, transaction
 from django.db.models import F
 from django.utils import timezone
 
+from guessgame import metrics
 from guessgame.game import constants
 from guessgame.game.models import Drawing, Game, Guest, Round
 from guessgame.game.scoring import RoundPlay, RoundScore, score_game
@@ -283,7 +284,8 @@ def clean_strokes(strokes: object) -> list:
             for value in axis:
                 if isinstance(value, bool) or not isinstance(value, int | float):
                     raise InvalidStrokes(f"Stroke {number} holds something that is not a number.")
-                if not math.isfinite(value) or value < low or value > limit:
+                # Compared before isfinite(): an int beyond a float's range overflows there.
+                if value < low or value > limit or not math.isfinite(value):
                     raise InvalidStrokes(
                         f"Stroke {number} has a value out of range ({low:,} to {limit:,})."
                     )
@@ -435,6 +437,7 @@ def _record_recognition(
             _score_from(locked, game=game, now=now)
     except IntegrityError as exc:
         raise AlreadySubmitted("This round is already over.") from exc
+    metrics.ROUNDS_PLAYED.inc()
     log.info("event=round_recognised round=%s drawing=%s", round.pk, drawing.pk)
     return drawing
 
@@ -489,6 +492,7 @@ def round_submit(
             transaction.on_commit(lambda: queue_prediction(drawing.pk))
     except IntegrityError as exc:
         raise AlreadySubmitted("This round was already sent.") from exc
+    metrics.ROUNDS_PLAYED.inc()
     log.info(
         "event=round_submitted round=%s drawing=%s late=%s", round.pk, drawing.pk, drawing.late
     )
@@ -581,6 +585,8 @@ def _score_from(round: Round, *, game: Game, now: datetime) -> None:
     for (later, drawing), result in zip(rows, scores, strict=True):
         if drawing is None or drawing.prediction_status != Drawing.Prediction.DONE:
             continue  # not played, timed out, unreadable or still waiting: left as it is
+        if not later.scored and result.total > 0:
+            metrics.ROUNDS_RECOGNISED.inc()
         if not later.scored or later.points != result.total:
             later.scored, later.points = True, result.total
             later.save(update_fields=["scored", "points"])
@@ -641,6 +647,7 @@ def record_prediction(
         round = locked.round
         if game is not None and round is not None and not round.scored:
             _score_from(round, game=game, now=now)
+    metrics.count_prediction(answer, path="round")
     log.info(
         "event=prediction_recorded drawing=%s digit=%s not_digit=%s confidence=%.3f",
         drawing.pk,
@@ -702,3 +709,52 @@ def round_flag(*, drawing: Drawing, player: AbstractBaseUser, flag: str) -> Draw
     drawing.save(update_fields=["flag", "flagged_at"])
     log.info("event=round_flagged drawing=%s flag=%s", drawing.pk, flag)
     return drawing
+
+
+# ---------------------------------------------------------------------------
+# A player's own data
+# ---------------------------------------------------------------------------
+
+
+def player_drawings_archive(*, player: AbstractBaseUser) -> bytes:
+    """Every drawing of ``player`` as a zip: ``drawings.ndjson`` (one drawing a line:
+    Quick, Draw!'s raw fields, the label, the model's answer) and the PNGs as sent."""
+    import io
+    import json
+    import zipfile
+
+    from guessgame.review.export import quickdraw_record
+
+    buffer = io.BytesIO()
+    lines = []
+    with zipfile.ZipFile(buffer, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        drawings = Drawing.objects.filter(player=player).select_related("model_version")
+        for drawing in drawings.order_by("pk").iterator(chunk_size=200):
+            record = quickdraw_record(drawing)
+            record.update(
+                drawing=drawing.strokes,  # as stored, not rounded like Quick, Draw!'s
+                label=drawing.label,
+                predicted_digit=drawing.predicted_digit,
+                confidence=drawing.confidence,
+                model_version=drawing.model_version.name if drawing.model_version else None,
+                png=f"png/{drawing.pk}.png",
+            )
+            lines.append(json.dumps(record, separators=(",", ":")))
+            archive.writestr(f"png/{drawing.pk}.png", bytes(drawing.image_png))
+        archive.writestr("drawings.ndjson", "".join(line + "\n" for line in lines))
+    return buffer.getvalue()
+
+
+def account_delete(*, player: AbstractBaseUser) -> int:
+    """Delete the account, its games and every drawing it made; return how many drawings.
+
+    Drawings are deleted by player, not only through their games, so none stays behind
+    without an owner (a drawing's player link would otherwise just be cleared).
+    """
+    with transaction.atomic():
+        drawings = Drawing.objects.filter(player=player)
+        count = drawings.count()
+        drawings.delete()
+        player.delete()
+    log.info("event=account_deleted drawings=%s", count)
+    return count

@@ -11,6 +11,7 @@ urlpatterns = [
     path("leaderboard", views.leaderboard, name="leaderboard"),
     path("players/<path:username>", views.profile, name="profile"),
     path("me", views.my_profile, name="my_profile"),
+    path("me/drawings.zip", views.my_drawings, name="my_drawings"),
     # A scored game
     path("play/new", views.game_new, name="game_new"),
     path("play/<int:game_id>", views.play, name="play"),
@@ -28,6 +29,7 @@ urlpatterns = [
     path("accounts/signup", views.signup, name="signup"),
     path("accounts/login", views.login_view, name="login"),
     path("accounts/logout", views.logout_view, name="logout"),
+    path("accounts/delete", views.account_delete, name="account_delete"),
     path(
         "accounts/password",
         views.PasswordChangeView.as_view(),

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import io
-import json
 import logging
 
 import numpy as np
@@ -14,6 +13,7 @@ from django.contrib.auth import get_user_model, login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import RequestDataTooBig
+from django.db import IntegrityError, transaction
 from django.http import (
     Http404,
     HttpRequest,
@@ -33,6 +33,7 @@ from PIL import Image
 from guessgame.game import constants, scoring, selectors, services, words
 from guessgame.game.forms import SignupForm
 from guessgame.game.models import Drawing, Game, Round, is_guest
+from guessgame.inputs import BadInput, parse_json
 from inference.preprocess import MAX_BYTES, DrawingError
 
 log = logging.getLogger(__name__)
@@ -125,7 +126,15 @@ def live_guess(request: HttpRequest) -> JsonResponse:
     except (WorkerUnavailable, PredictionFailed):
         return _error("The model is busy right now; your guess will come back shortly.", 503)
     if prediction.blank:
+        log.info("event=live_guess blank=true")
         return JsonResponse({"blank": True, "message": "Draw something first."})
+    log.info(
+        "event=live_guess digit=%s not_digit=%s confidence=%.2f model=%s",
+        prediction.digit,
+        prediction.not_digit,
+        prediction.confidence,
+        prediction.model_version,
+    )
     answer = {
         "blank": False,
         "digit": prediction.digit,
@@ -184,6 +193,55 @@ def my_profile(request: HttpRequest) -> HttpResponse:
     if is_guest(request.user):
         return redirect("signup")
     return redirect("profile", username=request.user.get_username())
+
+
+@require_GET
+@login_required
+def my_drawings(request: HttpRequest) -> HttpResponse:
+    """All of the player's drawings as a zip (ndjson + the PNGs), to take away."""
+    archive = services.player_drawings_archive(player=request.user)
+    response = HttpResponse(archive, content_type="application/zip")
+    name = f"guessgame-{request.user.pk}-drawings.zip"
+    response["Content-Disposition"] = f'attachment; filename="{name}"'
+    response["Cache-Control"] = "private, no-store"
+    return response
+
+
+class AccountDeleteForm(forms.Form):
+    password = forms.CharField(
+        label="Your password", strip=False, widget=forms.PasswordInput(attrs={"autofocus": True})
+    )
+
+    def __init__(self, *args, user, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError("That is not your password: nothing was deleted.")
+        return password
+
+
+@never_cache
+@login_required
+def account_delete(request: HttpRequest) -> HttpResponse:
+    """Ask for the password, then delete the account with every drawing it made."""
+    form = AccountDeleteForm(request.POST if request.method == "POST" else None, user=request.user)
+    if form.is_bound and form.is_valid():
+        count = services.account_delete(player=request.user)
+        logout(request)
+        messages.success(
+            request, f"Your account and its {count} drawing{'s' * (count != 1)} are deleted."
+        )
+        return redirect("home")
+    drawings = Drawing.objects.filter(player=request.user).count()
+    return render(
+        request,
+        "registration/account_delete.html",
+        {"form": form, "drawings": drawings},
+        status=_form_status(form),
+    )
 
 
 # ---------------------------------------------------------------------------
@@ -314,6 +372,9 @@ def round_begin(request: HttpRequest, round_id: int) -> JsonResponse:
 STROKES_MAX_BYTES = 512 * 1024
 """A round's strokes as JSON, in bytes: MAX_POINTS points of three numbers fit in 200 KB."""
 
+STROKES_DEPTH = 4
+"""``{"strokes": [[[x...], [y...], [t...]], ...]}``: the body, strokes, axes, numbers."""
+
 
 def _read_strokes(request: HttpRequest) -> object:
     """The strokes of ``{"strokes": [[[x...], [y...], [t...]], ...]}``, the JSON body the
@@ -333,11 +394,13 @@ def _read_strokes(request: HttpRequest) -> object:
             status=415,
         )
     try:
-        body = json.loads(request.body)
+        body = parse_json(
+            request.body, what="The strokes", max_bytes=STROKES_MAX_BYTES, max_depth=STROKES_DEPTH
+        )
     except RequestDataTooBig as exc:
         raise services.GameError("The strokes are too large to store.", status=413) from exc
-    except (ValueError, RecursionError) as exc:  # RecursionError: "[[[[..." nested too deep
-        raise services.GameError("The strokes are not valid JSON.") from exc
+    except BadInput as exc:
+        raise services.GameError(str(exc), status=exc.status) from exc
     if not isinstance(body, dict) or "strokes" not in body:
         raise services.GameError('Send the drawing as {"strokes": [...]}.')
     return body["strokes"]
@@ -617,9 +680,21 @@ def signup(request: HttpRequest) -> HttpResponse:
     ):
         next_url = ""
     if form.is_bound and form.is_valid():
-        user = form.save()
-        if guest:
-            services.guest_claimed(user=user)
+        try:
+            with transaction.atomic():
+                user = form.save()
+                if guest:
+                    services.guest_claimed(user=user)
+        except IntegrityError:
+            # Another sign-up took the name (in some case) after clean_username looked:
+            # the unique index on LOWER(username) refused this one.
+            form.add_error("username", SignupForm.NAME_TAKEN)
+            return render(
+                request,
+                "registration/signup.html",
+                {"form": form, "guest": guest, "next": next_url},
+                status=400,
+            )
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
         if guest:
             messages.success(request, f"Welcome, {user.get_username()}! Your games are saved.")

@@ -12,7 +12,10 @@ that dies leaves no half-written file and a second run simply starts again:
   are (a drawing relabelled, rejected or left out since), so ``png/`` always matches
   the manifest;
 * optionally ``drawings.ndjson``: the strokes in the Quick, Draw! *raw* format, one
-  drawing a line, with one field of ours, ``not_digit``.
+  drawing a line, with one field of ours, ``not_digit``; beside it
+  ``drawings_simplified.ndjson``, Quick, Draw!'s *simplified* format (aligned to the
+  top-left, scaled to 0-255, Ramer-Douglas-Peucker at epsilon 2.0, integer points, no
+  times), so tools written for that dataset read ours.
 
 Every format says whether the model's answer was "not a digit": ``not_digits`` in the
 NPZ, a ``not_digit`` column in the manifest, a ``not_digit`` field in the ndjson.
@@ -48,6 +51,11 @@ FORMATS = ("npz", "png", "ndjson")
 """npz is always written; png and ndjson are added on request."""
 NPZ_NAME = "drawings.npz"
 NDJSON_NAME = "drawings.ndjson"
+SIMPLIFIED_NDJSON_NAME = "drawings_simplified.ndjson"
+SIMPLIFIED_MAX = 255
+"""Quick, Draw!'s simplified drawings span 0-255 on their longer side."""
+RDP_EPSILON = 2.0
+"""Ramer-Douglas-Peucker tolerance of Quick, Draw!'s simplified drawings, in their units."""
 MANIFEST_NAME = "manifest.csv"
 PNG_DIR = "png"
 IMAGE_PX = 28
@@ -182,6 +190,42 @@ def quickdraw_record(drawing: Drawing) -> dict:
     }
 
 
+def simplify_polyline(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
+    """Ramer-Douglas-Peucker at RDP_EPSILON (shapely/GEOS's Douglas-Peucker)."""
+    from shapely import LineString
+
+    if len(points) < 3:
+        return points
+    simplified = LineString(points).simplify(RDP_EPSILON, preserve_topology=False)
+    return list(simplified.coords) or points[:1]
+
+
+def simplified_strokes(strokes) -> list[list[list[int]]]:
+    """Quick, Draw!'s simplified ``[[x...], [y...]]`` per stroke: the drawing moved to the
+    top-left (minimum 0), scaled uniformly so its longer side spans 0-255, each stroke
+    simplified with Ramer-Douglas-Peucker at epsilon 2.0, points rounded to integers."""
+    raw = quickdraw_strokes(strokes)
+    if not raw:
+        return []
+    xs = [x for stroke in raw for x in stroke[0]]
+    ys = [y for stroke in raw for y in stroke[1]]
+    left, top = min(xs), min(ys)
+    extent = max(max(xs) - left, max(ys) - top)
+    scale = SIMPLIFIED_MAX / extent if extent > 0 else 1.0
+    out = []
+    for stroke_xs, stroke_ys, _ in raw:
+        pairs = zip(stroke_xs, stroke_ys, strict=True)
+        points = [((x - left) * scale, (y - top) * scale) for x, y in pairs]
+        kept = simplify_polyline(points)
+        out.append([[round(x) for x, _ in kept], [round(y) for _, y in kept]])
+    return out
+
+
+def quickdraw_simplified_record(drawing: Drawing) -> dict:
+    """One line of the Quick, Draw! simplified ndjson for this drawing."""
+    return {**quickdraw_record(drawing), "drawing": simplified_strokes(drawing.strokes)}
+
+
 def _replace_atomically(path: Path, data: bytes) -> None:
     tmp = path.with_name(path.name + ".tmp")
     tmp.write_bytes(data)
@@ -256,7 +300,7 @@ def export_drawings(
         rows = progress(rows, total)
 
     images, columns = [], {name: [] for name in ("labels", "ids", *METADATA)}
-    manifest, ndjson_lines = [], []
+    manifest, ndjson_lines, simplified_lines = [], [], []
     if not dry_run:
         out_dir.mkdir(parents=True, exist_ok=True)
     for drawing in rows:
@@ -311,6 +355,9 @@ def export_drawings(
             )
         if "ndjson" in formats:
             ndjson_lines.append(json.dumps(quickdraw_record(drawing), separators=(",", ":")))
+            simplified_lines.append(
+                json.dumps(quickdraw_simplified_record(drawing), separators=(",", ":"))
+            )
 
     if dry_run:
         return result
@@ -354,4 +401,7 @@ def export_drawings(
         data = "".join(line + "\n" for line in ndjson_lines).encode()
         _replace_atomically(out_dir / NDJSON_NAME, data)
         result.files.append(out_dir / NDJSON_NAME)
+        data = "".join(line + "\n" for line in simplified_lines).encode()
+        _replace_atomically(out_dir / SIMPLIFIED_NDJSON_NAME, data)
+        result.files.append(out_dir / SIMPLIFIED_NDJSON_NAME)
     return result

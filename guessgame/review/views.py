@@ -7,7 +7,6 @@ Everything here is staff only; the JSON endpoints answer 4xx with a sentence on 
 from __future__ import annotations
 
 import io
-import json
 import re
 
 import numpy as np
@@ -20,6 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 from PIL import Image
 
 from guessgame.game.models import Drawing
+from guessgame.inputs import BadInput, read_json_body, row_id
 from guessgame.review import charts, selectors, services
 from inference.models import ModelVersion
 
@@ -30,6 +30,15 @@ PIXELS_SCALE = 4
 """The 28x28 model input is served at 4x (112 px) so it can be seen."""
 
 PLOT_NAME = re.compile(r"^[a-z0-9_]+\.png$")
+
+
+DECISION_MAX_BYTES = 4 * 1024
+"""A decision is about 50 bytes of JSON."""
+
+DECISION_DEPTH = 2
+"""A flat object; one level of room so a wrong shape gets its own message, not this one."""
+
+DECISION_EXAMPLE = '{"drawing": 12, "action": "relabel", "label": 7}'
 
 
 def _progress(progress: selectors.Progress) -> dict:
@@ -71,15 +80,16 @@ def _drawing_json(drawing: Drawing) -> dict:
 def review_decide(request: HttpRequest) -> JsonResponse:
     """One key press: ``{"drawing": id, "action": "approve"|"reject"|"relabel", "label": d}``."""
     try:
-        body = json.loads(request.body or b"{}")
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        return _bad_request("The request body must be JSON.")
+        body = read_json_body(request, max_bytes=DECISION_MAX_BYTES, max_depth=DECISION_DEPTH)
+    except BadInput as exc:
+        return _bad_request(f"{exc} Send a JSON object such as {DECISION_EXAMPLE}.", exc.status)
     if not isinstance(body, dict):
-        return _bad_request("The request body must be a JSON object.")
+        return _bad_request(f"The request body must be a JSON object such as {DECISION_EXAMPLE}.")
     drawing_id = body.get("drawing")
     if isinstance(drawing_id, bool) or not isinstance(drawing_id, int):
         return _bad_request("Say which drawing: a numeric 'drawing' id.")
-    drawing = Drawing.objects.filter(pk=drawing_id).first()
+    drawing_id = row_id(drawing_id)
+    drawing = None if drawing_id is None else Drawing.objects.filter(pk=drawing_id).first()
     if drawing is None:
         return _bad_request("This drawing does not exist (any more).", status=404)
     action = body.get("action")
@@ -168,9 +178,12 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     version = None
     version_id = request.GET.get("version")
     if version_id:
-        if not version_id.isdigit():
+        if not (version_id.isascii() and version_id.isdigit()):
             return HttpResponse("The version must be a numeric id.", status=400)
-        version = get_object_or_404(ModelVersion, pk=int(version_id))
+        pk = row_id(version_id)
+        if pk is None:
+            raise Http404("No such model version.")
+        version = get_object_or_404(ModelVersion, pk=pk)
     by_version = selectors.accuracy_by_version()
     by_digit = selectors.accuracy_by_digit(version_id=version and version.pk)
     by_day = selectors.accuracy_by_day(version_id=version and version.pk)
@@ -219,11 +232,24 @@ def _plots(version: ModelVersion) -> list[str]:
     return sorted(p.name for p in directory.glob("*.png") if PLOT_NAME.match(p.name))
 
 
+def _model_card(version: ModelVersion) -> str:
+    """The version's MODEL_CARD.md (written by training), or "" when it has none."""
+    from training.model_card import CARD_NAME
+
+    path = version.directory / CARD_NAME
+    return path.read_text() if path.is_file() else ""
+
+
 @staff_member_required
 @require_GET
 def model_list(request: HttpRequest) -> HttpResponse:
     versions = [
-        {"version": version, "plots": _plots(version), "metrics": version.metrics or {}}
+        {
+            "version": version,
+            "plots": _plots(version),
+            "metrics": version.metrics or {},
+            "card": _model_card(version),
+        }
         for version in ModelVersion.objects.all()
     ]
     return render(request, "review/models.html", {"versions": versions})

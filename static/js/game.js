@@ -233,7 +233,9 @@ function enter(state) {
   showClock(roundSeconds);
   updateDone();
   show("Your turn", "The round ends the moment the model sees your digit.", "ready");
-  showCard("start", `Round ${round.number} of ${rounds}`, "Ready?", `You get a digit and ${roundSeconds} seconds to draw it.`);
+  let sub = `You get a digit and ${roundSeconds} seconds to draw it.`;
+  if (round.number === 1) sub += " Your drawings are kept and used to train the model.";
+  showCard("start", `Round ${round.number} of ${rounds}`, "Ready?", sub);
   ui.start.disabled = false;
   ui.start.focus({ preventScroll: true });
 }

@@ -1,12 +1,14 @@
 import io
 import json
 import random
+import threading
 from datetime import timedelta
 from unittest import mock
 
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db import connection
 from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
@@ -232,6 +234,45 @@ def test_a_username_is_taken_whatever_its_case(client, player):
         reverse("signup"), {"username": "ADA", "password1": PASSWORD, "password2": PASSWORD}
     )
     assert response.status_code == 400 and "taken" in response.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_sign_ups_of_one_name_in_four_cases_make_one_account(monkeypatch):
+    """Each sign-up passes the form's check before any is saved: the database decides."""
+    from guessgame.game.forms import SignupForm
+
+    names = ["RaceName0", "racename0", "RACENAME0", "rAcEnAmE0"]
+    all_checked = threading.Barrier(len(names))
+    check = SignupForm.clean_username
+
+    def check_then_wait(form):
+        username = check(form)
+        all_checked.wait(timeout=60)  # a safety net against a hang, not a timing
+        return username
+
+    monkeypatch.setattr(SignupForm, "clean_username", check_then_wait)
+    responses = {}
+
+    def sign_up(name: str) -> None:
+        try:
+            responses[name] = Client().post(
+                reverse("signup"), {"username": name, "password1": PASSWORD, "password2": PASSWORD}
+            )
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=sign_up, args=(name,)) for name in names]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert get_user_model().objects.filter(username__iexact="racename0").count() == 1
+    refused = [r for r in responses.values() if r.status_code != 302]
+    assert len(responses) == 4 and len(refused) == 3
+    for response in refused:
+        assert response.status_code == 400
+        assert SignupForm.NAME_TAKEN in response.content.decode()
 
 
 def test_an_empty_sign_up_is_a_400_that_names_the_missing_fields(client):
@@ -490,9 +531,10 @@ def test_a_second_submission_answers_409(logged_in, player, queued):
     "body, message",
     [
         ("{not json", "not valid JSON"),
+        ('{"strokes": [[[1e999], [2], [0]]]}', "too large a number"),
         (json.dumps([[[1], [2], [0]]]), '{"strokes"'),
         (json.dumps({"strokes": [[[1], [2]]]}), "Stroke 1"),
-        ("[" * 100_000 + "]" * 100_000, "JSON"),
+        ("[" * 100_000 + "]" * 100_000, "nested over"),
     ],
 )
 def test_bad_strokes_are_a_400_with_a_message(logged_in, player, queued, url_name, body, message):

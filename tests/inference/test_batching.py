@@ -161,3 +161,24 @@ def test_a_forked_process_starts_its_own_dispatcher(worker):
     _, status = os.waitpid(pid, 0)
     assert os.read(read_end, 10) == b"ok"
     assert status == 0
+
+
+def test_each_batch_reports_its_size_and_how_long_each_drawing_queued(worker):
+    seen: list[tuple[int, list[float]]] = []
+    batcher = Batcher(worker, window=2.0, max_size=64, observe=lambda n, w: seen.append((n, w)))
+    with ExitStack() as stack:
+        slots = [stack.enter_context(batcher.incoming()) for _ in range(3)]
+        futures = [slot.submit(str(n), timeout=5) for n, slot in enumerate(slots)]
+    for future in futures:
+        future.result(timeout=5)
+
+    assert [size for size, _ in seen] == [3]
+    assert len(seen[0][1]) == 3 and all(0 <= wait < 5 for wait in seen[0][1])
+
+
+def test_a_failing_observer_never_costs_a_prediction(worker):
+    def broken(size, waits):
+        raise RuntimeError("metrics down")
+
+    batcher = Batcher(worker, window=2.0, max_size=64, observe=broken)
+    assert batcher.submit("4", timeout=5).result(timeout=5) == ([4.0] * 10, "fake-v1")

@@ -7,7 +7,11 @@ from __future__ import annotations
 
 import io
 import struct
+import subprocess
+import sys
+import textwrap
 import zlib
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -18,6 +22,7 @@ from PIL import Image
 from scipy import ndimage
 
 from inference.canvas import render_strokes
+from inference.limits import MAX_PIXELS, MAX_SIDE, WORK_SIDE
 from inference.preprocess import (
     MAX_BYTES,
     DrawingError,
@@ -38,9 +43,9 @@ def _fresh_cache():
 # --- helpers -------------------------------------------------------------------------
 
 
-def png_bytes(image: Image.Image, fmt: str = "PNG") -> bytes:
+def png_bytes(image: Image.Image, fmt: str = "PNG", **options) -> bytes:
     buffer = io.BytesIO()
-    image.save(buffer, format=fmt)
+    image.save(buffer, format=fmt, **options)
     return buffer.getvalue()
 
 
@@ -269,6 +274,114 @@ def test_a_png_claiming_more_than_4096_pixels_is_refused_before_decoding():
 
 def test_a_decompression_bomb_header_is_refused_with_413():
     assert_refused(crafted_png(100_000, 100_000), 413)
+
+
+def test_a_png_over_the_pixel_budget_is_refused_before_decoding():
+    assert MAX_PIXELS < MAX_SIDE * MAX_SIDE
+    error = assert_refused(crafted_png(4096, 4096), 413)
+    assert "4096x4096 pixels is 16.8 megapixels, the limit is 4.2" in str(error)
+    assert_refused(crafted_png(2049, 2048), 413)
+
+
+def test_a_page_scanned_at_300_dpi_is_refused_with_a_clear_message():
+    page = np.full((3508, 2480), 255, dtype=np.uint8)  # A4 at 300 dpi, a digit on it
+    page[1500:1800, 1200:1240] = 0
+    error = assert_refused(png_bytes(Image.fromarray(page)), 413)
+    assert "2480x3508 pixels" in str(error) and "Scale it down" in str(error)
+
+
+def test_a_digit_on_a_page_scanned_at_150_dpi_is_read():
+    digit = shape_mask(size=400, box=(100, 50, 300, 350))
+    page = np.full((1754, 1240), 255, dtype=np.uint8)  # A4 at 150 dpi
+    page[700:1100, 400:800] = np.where(digit, 0, 255)
+    result = preprocess_png(png_bytes(Image.fromarray(page)))
+    expected = preprocess_png(gray_png(digit, ink=0, paper=255))
+    assert not result.blank
+    np.testing.assert_allclose(result.pixels, expected.pixels, atol=0.1)
+
+
+@pytest.mark.parametrize("mode", ["RGBA", "L", "I;16"])
+def test_a_large_picture_decoded_at_reduced_size_reads_like_the_canvas(mode):
+    canvas = shape_mask()  # 225 px
+    scale = 9  # 2025 px: reduced to WORK_SIDE by a factor of 2
+    assert 225 * scale > WORK_SIDE and (225 * scale) ** 2 <= MAX_PIXELS
+    large = canvas.repeat(scale, axis=0).repeat(scale, axis=1)
+    if mode == "RGBA":
+        data = alpha_png(large)
+    elif mode == "L":
+        data = gray_png(large, ink=0, paper=255)
+    else:
+        data = png_bytes(Image.fromarray(np.where(large, 0, 65535).astype(np.uint16)))
+    np.testing.assert_allclose(
+        preprocess_png(data).pixels, preprocess_png(alpha_png(canvas)).pixels, atol=0.1
+    )
+
+
+def worst_allowed_png(kind: str) -> bytes:
+    """The costliest pictures within the limits: MAX_PIXELS in each kind of PNG."""
+    side = round(MAX_PIXELS**0.5)
+    mask = shape_mask(size=side, box=(side // 4, side // 8, side * 3 // 4, side * 7 // 8))
+    grey = Image.fromarray(np.where(mask, 0, 255).astype(np.uint8))
+    if kind == "16-bit grey":
+        return png_bytes(Image.fromarray(np.asarray(grey).astype(np.uint16) * 257))
+    if kind == "RGBA, ink in alpha":
+        return alpha_png(mask)
+    if kind == "RGB, no alpha":
+        return png_bytes(grey.convert("RGB"))
+    if kind == "palette with transparency":
+        return png_bytes(grey.convert("P"), transparency=255)
+    assert kind == "4096x1024 RGBA strip"
+    return alpha_png(shape_mask(size=MAX_SIDE)[: MAX_PIXELS // MAX_SIDE])
+
+
+WORST_ALLOWED = [
+    "16-bit grey",
+    "RGBA, ink in alpha",
+    "RGB, no alpha",
+    "palette with transparency",
+    "4096x1024 RGBA strip",
+]
+
+
+PEAK_MEMORY_MB = 48
+"""Most memory one decode may add, in MB. Measured 24-37 MB for these pictures, 38-91 MB
+for the same ones before the reduced decode, and 370 MB for a 16-bit 4096x4096 PNG before
+the pixel budget."""
+
+MEASURE_PEAK = textwrap.dedent(
+    """
+    import sys
+    from pathlib import Path
+    from inference.preprocess import preprocess_png
+
+    def status_mb(field):  # this process's memory, from Linux's /proc
+        text = Path("/proc/self/status").read_text()
+        return int(text.split(field + ":")[1].split()[0]) / 1024
+
+    data = Path(sys.argv[1]).read_bytes()
+    resident = status_mb("VmRSS")
+    preprocess_png(data)
+    print(status_mb("VmHWM") - resident)
+    """
+)
+
+
+@pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads Linux's /proc")
+@pytest.mark.parametrize("kind", WORST_ALLOWED)
+def test_decoding_the_largest_allowed_picture_stays_within_its_memory_budget(kind, tmp_path):
+    """A fresh process each, whose peak resident size (VmHWM) is this one decode's.
+
+    Not getrusage's ru_maxrss: Linux carries the parent's peak into a spawned child.
+    """
+    path = tmp_path / "worst.png"
+    path.write_bytes(worst_allowed_png(kind))
+    root = Path(__file__).resolve().parents[2]
+    result = subprocess.run(
+        [sys.executable, "-c", MEASURE_PEAK, str(path)],
+        cwd=root, capture_output=True, text=True, timeout=120, check=True,
+    )  # fmt: skip
+    added_mb = float(result.stdout)
+    assert added_mb < PEAK_MEMORY_MB, f"{kind}: {added_mb:.1f} MB"
 
 
 @pytest.mark.parametrize("size", [(0, 10), (10, 0), (0, 0)])

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import time
 from io import StringIO
+from unittest import mock
 
 import numpy as np
 import pytest
@@ -229,3 +230,19 @@ def test_reviewed_drawings_train_a_version_the_rule_activates_and_the_worker_ans
     predicted = wait_for_prediction(fresh)
     assert predicted.prediction_status == Drawing.Prediction.DONE
     assert predicted.model_version == version
+
+
+@pytest.mark.django_db
+def test_retrain_without_the_training_extra_says_in_one_line_how_to_get_it():
+    from importlib.util import find_spec as real_find_spec
+
+    def without_tensorflow(name, *args):
+        return None if name == "tensorflow" else real_find_spec(name, *args)
+
+    with mock.patch("importlib.util.find_spec", side_effect=without_tensorflow):
+        with pytest.raises(CommandError) as raised:
+            call_command("retrain", "--limit", "10")
+
+    message = str(raised.value)
+    assert "\n" not in message
+    assert "make install-train" in message and "requirements/train.txt" in message

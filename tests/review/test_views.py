@@ -144,6 +144,11 @@ def test_undo_answers_with_the_restored_drawing(staff_client):
         ({"drawing": None, "action": "relabel", "label": 11}, 400, "digit from 0 to 9"),
         ({"drawing": None, "action": "relabel", "label": "7"}, 400, "digit from 0 to 9"),
         ({"drawing": None, "action": "delete"}, 400, "'approve', 'reject' or 'relabel'"),
+        ('{"drawing": ' + "9" * 3_000 + ', "action": "approve"}', 400, "number is longer"),
+        ('{"drawing": ' + "9" * 5_000 + ', "action": "approve"}', 413, "too large"),
+        ("[" * 1_000 + "]" * 1_000, 400, "nested over 2 levels"),
+        ("[" * 50_000 + "]" * 50_000, 413, "too large"),
+        ('{"drawing": NaN, "action": "approve"}', 400, "NaN is not a JSON number"),
     ],
 )
 def test_bad_decisions_get_a_4xx_with_a_sentence(staff_client, body, status, message):
@@ -159,6 +164,13 @@ def test_bad_decisions_get_a_4xx_with_a_sentence(staff_client, body, status, mes
     assert response.status_code == status
     assert message in response.json()["error"]
     assert not ReviewDecision.objects.exists()
+
+
+@pytest.mark.parametrize("version, status", [("²", 400), ("abc", 400), ("9" * 5_000, 404)])
+def test_the_dashboard_refuses_a_version_that_is_not_an_id(staff_client, version, status):
+    response = staff_client.get(reverse("review:dashboard"), {"version": version})
+
+    assert response.status_code == status
 
 
 def test_decisions_need_post(staff_client):
@@ -261,6 +273,16 @@ def test_model_versions_list_metrics_and_plots(staff_client, versions):
     )
     assert plot["Content-Type"] == "image/png"
     assert b"".join(plot.streaming_content) == b"\x89PNG curves of v2"
+
+
+def test_the_models_page_shows_each_versions_model_card(staff_client, versions):
+    (versions[1].directory / "MODEL_CARD.md").write_text(
+        "# Model card: v2\n\n## Known limits\n\n- <b>thick pens</b>\n"
+    )
+    page = staff_client.get(reverse("review:models")).content.decode()
+
+    assert "# Model card: v2" in page and "&lt;b&gt;thick pens&lt;/b&gt;" in page
+    assert f"python -m training.model_card {versions[0].path}" in page
 
 
 @pytest.mark.parametrize("name", ["model.tflite", "..%2Fv1%2Ftraining_curves.png", "missing.png"])

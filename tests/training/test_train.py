@@ -217,3 +217,12 @@ def test_the_canvas_benchmark_is_deterministic(few_digits):
     assert 0.0 <= pixels.min() and pixels.max() <= 1.0
     # What the worker is given: 256 grey levels, as the drawing travels from the web.
     assert np.abs(pixels * 255 - np.rint(pixels * 255)).max() < 1e-3
+
+
+def test_a_run_writes_the_model_card_from_its_metrics(default_run):
+    out_dir, metrics = default_run
+    card = (out_dir / "MODEL_CARD.md").read_text()
+
+    assert card.startswith(f"# Model card: {metrics['version']}")
+    assert f"T = {metrics['calibration']['temperature']}" in card
+    assert f"{metrics['nondigit']['named_as_digit_rate']:.2%}" in card

@@ -2,8 +2,11 @@
 
 `make run` starts this beside the web server and the worker, so a new user installs no
 server. With REDIS_URL set it says so and waits, keeping the Procfile the same.
+`make serve`'s supervisor starts it with ``--exec``: the server then replaces this
+process, so the supervisor signals, restarts and stops the server itself.
 """
 
+import os
 import signal
 import subprocess
 import time
@@ -19,6 +22,14 @@ the broker outlives it by this long (honcho kills stragglers after 5 s)."""
 
 class Command(BaseCommand):
     help = "Run the embedded Redis on a unix socket under var/ (only when REDIS_URL is unset)."
+
+    def add_arguments(self, parser) -> None:
+        parser.add_argument(
+            "--exec",
+            action="store_true",
+            help="Replace this process with redis-server, for a supervisor that stops its "
+            "programs in order (no grace period, no child left if this process is killed).",
+        )
 
     def handle(self, *args, **options) -> None:
         if not settings.USES_EMBEDDED_REDIS:
@@ -37,6 +48,10 @@ class Command(BaseCommand):
             "--appendonly", "no",
             "--loglevel", "warning",
         ]  # fmt: skip
+        if options["exec"]:
+            self.stdout.write(self.style.SUCCESS(f"Embedded Redis on {socket_path}"))
+            self.stdout.flush()
+            os.execv(argv[0], argv)
         # Its own session: a terminal's Ctrl-C reaches us, not the server directly.
         server = subprocess.Popen(argv, start_new_session=True)
         stopping = []

@@ -35,7 +35,8 @@ class Command(BaseCommand):
     help = (
         "Export players' drawings (28x28 images, labels, ids and metadata) as drawings.npz, "
         "always, and optionally (--format png,ndjson) 28x28 PNGs with manifest.csv and the "
-        "strokes as Quick, Draw! raw ndjson. Rejected and blank drawings are never exported; "
+        "strokes as Quick, Draw! raw ndjson and, beside it, simplified ndjson (top-left, 0-255, "
+        "RDP epsilon 2.0). Rejected and blank drawings are never exported; "
         "relabelled drawings carry the reviewer's label. Ordered by id, so the same data "
         "gives the same files; every file is written to a temporary name and renamed, so an "
         "interrupted run can simply be run again (PNGs no longer exported as they are, e.g. "
@@ -64,8 +65,8 @@ class Command(BaseCommand):
             action="append",
             default=None,
             help="What to write besides drawings.npz (always written): png (with "
-            "manifest.csv), ndjson (Quick, Draw! raw), both as png,ndjson (or the option "
-            "repeated), or all. npz alone is the default.",
+            "manifest.csv), ndjson (Quick, Draw! raw and simplified), both as png,ndjson "
+            "(or the option repeated), or all. npz alone is the default.",
         )
         parser.add_argument(
             "--dry-run",

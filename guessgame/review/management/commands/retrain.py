@@ -6,9 +6,16 @@ model on the held-out players' drawings, MNIST test and the canvas benchmark.
 
 from __future__ import annotations
 
+import importlib.util
+
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from guessgame.review import retrain
+
+TRAINING_EXTRA_MISSING = (
+    "Training needs the [train] extra (TensorFlow), not installed here: run "
+    "`make install-train` (or `.venv/bin/pip install -r requirements/train.txt`)."
+)
 
 
 def positive_int(value: str) -> int:
@@ -71,6 +78,11 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         from tqdm import tqdm
+
+        # Web and worker install without TensorFlow (pyproject.toml's base); say how to
+        # get it rather than fail deep inside training with an ImportError.
+        if not options["dry_run"] and importlib.util.find_spec("tensorflow") is None:
+            raise CommandError(TRAINING_EXTRA_MISSING)
 
         def progress(rows, total):
             return tqdm(rows, total=total, desc="retrain", file=self.stderr)

@@ -10,7 +10,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
-        ('game', '0002_drawing_not_digit'),
+        ('game', '0003_username_unique_whatever_case'),
     ]
 
     operations = [

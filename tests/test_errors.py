@@ -1,0 +1,75 @@
+"""JSON clients get JSON errors, whoever answers: a view, Django's CSRF check, a 404 or a
+405 from a decorator (guessgame/errors.py). Browsers keep the HTML pages."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from guessgame.game import services
+
+pytestmark = pytest.mark.django_db
+
+JSON = {"HTTP_ACCEPT": "application/json"}
+
+
+@pytest.fixture
+def someone_elses_round(client):
+    owner = get_user_model().objects.create_user("alice", password="correct-horse-battery")
+    round = services.game_start(player=owner).rounds.first()
+    client.force_login(get_user_model().objects.create_user("mallory", password="pw-mallory-1"))
+    return round
+
+
+def error_of(response, status: int) -> str:
+    assert response.status_code == status
+    assert response["Content-Type"] == "application/json"
+    return response.json()["error"]
+
+
+def test_posting_to_the_api_description_is_a_json_405_not_a_csrf_page():
+    response = Client(enforce_csrf_checks=True).post("/api/v1/openapi.json")
+
+    assert "Use GET" in error_of(response, 405)
+    assert response["Allow"] == "GET, HEAD"
+
+
+def test_someone_elses_round_is_a_json_404_for_a_json_client(client, someone_elses_round):
+    submit = client.post(f"/rounds/{someone_elses_round.pk}/submit", **JSON)
+    result = client.get(f"/rounds/{someone_elses_round.pk}/result.json")
+
+    assert "Not found" in error_of(submit, 404)
+    assert "Not found" in error_of(result, 404)
+
+
+def test_someone_elses_round_is_still_the_html_page_for_a_browser(client, someone_elses_round):
+    response = client.get(f"/rounds/{someone_elses_round.pk}/result")
+
+    assert response.status_code == 404
+    assert response["Content-Type"].startswith("text/html")
+    assert b"Nothing drawn here" in response.content
+
+
+def test_a_missing_csrf_token_is_a_json_403_that_says_what_to_send():
+    browser = Client(enforce_csrf_checks=True)
+
+    from_script = browser.post("/guess", **JSON)
+    from_form = browser.post("/accounts/login", {"username": "x", "password": "y"})
+
+    assert "X-CSRFToken" in error_of(from_script, 403)
+    assert from_form.status_code == 403 and from_form["Content-Type"].startswith("text/html")
+
+
+def test_a_wrong_method_is_a_json_405_naming_the_right_one(client):
+    response = client.get("/guess", **JSON)
+
+    assert error_of(response, 405) == "This method is not allowed here: use POST."
+    assert response["Allow"] == "POST"
+    assert int(response.get("Content-Length", len(response.content))) == len(response.content)
+
+
+def test_json_answers_from_views_are_left_as_they_are(client):
+    response = client.post("/guess", **JSON)  # no file: the view's own 400
+
+    assert error_of(response, 400) == "Send the drawing as a PNG file named 'image'."
