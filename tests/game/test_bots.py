@@ -15,6 +15,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 
 from guessgame.game import services
@@ -47,7 +48,8 @@ def test_a_script_posting_pictures_of_the_targets_scores_nothing(
     answers = []
     for round in rounds_started_just_now(game):
         png, strokes = drawing_of(round.target)
-        picture = {"image": ("drawing.png", png, "image/png"), "strokes": json.dumps(strokes)}
+        image = SimpleUploadedFile("drawing.png", png, content_type="image/png")
+        picture = {"image": image, "strokes": json.dumps(strokes)}
         answers.append(client.post(f"/rounds/{round.pk}/submit", picture).status_code)
     wait_for_the_worker(game)
 
