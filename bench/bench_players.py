@@ -452,7 +452,8 @@ def main() -> None:
         },
     }
     try:
-        wait_until_healthy(base, stack, log)
+        # migrate and collectstatic come first: minutes on a busy two-core machine
+        wait_until_healthy(base, stack, log, seconds=600)
         most = min(args.max_players, STEPS[-1])
         print(f"signing in {most} guests ...", flush=True)
         guests = sign_in_guests(base, most)

@@ -46,7 +46,7 @@ SCORE_POLL_SECONDS = 0.25
 ROUNDS_PER_GAME = 10
 LIVE_GUESSES = 3
 """Live guesses per round, sent as the drawing grows (live.js sends one at each pen-up
-and at most one every 400 ms while drawing; a person draws for a second or two)."""
+and at most one every 600 ms while drawing; a person draws for a second or two)."""
 GUESS_PAUSE_SECONDS = (0.3, 0.8)
 
 GAME_URL = re.compile(r"/play/(\d+)$")

@@ -22,7 +22,7 @@ from tests.e2e.conftest import (
     fits_the_width,
     shoot,
 )
-from tests.e2e.strokes import CROSS_HATCH
+from tests.e2e.strokes import CROSS_HATCH, DIGIT_POLYLINES
 from tests.game.conftest import PASSWORD, probabilities_for, submit
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
@@ -184,8 +184,10 @@ def test_on_a_360_by_640_phone_the_live_guess_is_in_view_while_drawing(
     shoot(page, "play-card", full_page=False)
     target = start_round(page, 1)
 
-    # The pen is still down on the last stroke: the player looks at the guess now.
-    draw_digit(page, target, scroll=False, up=False)
+    # Half the digit, the pen still down: the player looks at the guess now.
+    half = DIGIT_POLYLINES[target][0][: max(2, len(DIGIT_POLYLINES[target][0]) // 2)]
+    draw_digit(page, target, lines=[half], scroll=False, up=False)
+    page.wait_for_function("document.querySelector('[data-canvas]').dataset.guessedVersion")
     guess = page.locator("#guess").bounding_box()
     canvas = page.locator("canvas.draw-canvas").bounding_box()
     assert page.evaluate("window.scrollY") == 0
@@ -194,6 +196,8 @@ def test_on_a_360_by_640_phone_the_live_guess_is_in_view_while_drawing(
     expect(page.locator("#guess-main")).not_to_have_text("Your turn")
     shoot(page, "play-drawing", full_page=False)
     page.mouse.up()
+    if page.locator("#game").get_attribute("data-phase") == "playing":
+        draw_digit(page, target, scroll=False)
     expect(page.locator("#game")).to_have_attribute("data-state", "got-it")
     shoot(page, "play-recognised", full_page=False)
     assert fits_the_width(page)
