@@ -215,6 +215,8 @@ class AccountDeleteForm(forms.Form):
     def __init__(self, *args, user, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
+        if is_guest(user):  # a guest has no password: the button is the confirmation
+            del self.fields["password"]
 
     def clean_password(self) -> str:
         password = self.cleaned_data["password"]

@@ -848,3 +848,18 @@ def test_a_round_whose_clock_ran_out_moves_the_game_on(logged_in, player):
     assert state["round"]["number"] == 2 and state["round"]["started"] is False
     outcome = logged_in.get(reverse("round_result_json", args=[first.pk])).json()
     assert outcome["status"] == "timeout" and outcome["points"] == 0 and outcome["scored"]
+
+
+def test_a_guest_deletes_their_account_and_drawings_without_a_password(client):
+    client.post(reverse("game_new"))
+    guest = Game.objects.get().player
+    finish_game(guest, correct_rounds=2)
+    assert Drawing.objects.filter(player=guest).exists()
+
+    page = client.get(reverse("account_delete")).content.decode()
+    response = client.post(reverse("account_delete"))
+
+    assert 'type="password"' not in page
+    assert response.status_code == 302
+    assert not get_user_model().objects.filter(pk=guest.pk).exists()
+    assert not Drawing.objects.exists()
