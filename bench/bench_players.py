@@ -427,22 +427,44 @@ def capacities(base: str, guests: list[dict], seconds: float, most: int) -> dict
     return found
 
 
+PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres connect_timeout=3"
+PG_DATABASE = "guessgame_players"
+
+
+def fresh_postgres_database() -> str:
+    """DATABASE_URL of a new, empty PostgreSQL database for the run."""
+    import psycopg
+
+    with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
+        admin.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
+        admin.execute(f"CREATE DATABASE {PG_DATABASE}")
+    return f"postgres://postgres@127.0.0.1:5432/{PG_DATABASE}"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--step-seconds", type=float, default=20, help="Measured seconds a step.")
     parser.add_argument("--max-players", type=int, default=400, help="Stop the steps here.")
     parser.add_argument("--out", type=Path, default=RESULTS, help="Where to write the JSON.")
+    parser.add_argument(
+        "--postgres",
+        action="store_true",
+        help=f"A fresh PostgreSQL database {PG_DATABASE} on 127.0.0.1:5432 instead of SQLite.",
+    )
     args = parser.parse_args()
 
     shutil.rmtree(VAR_DIR, ignore_errors=True)
     VAR_DIR.mkdir(parents=True)
     env = serve_env(VAR_DIR, free_port())
     env.update(GUESSGAME_GUEST_RATE="off", GUESSGAME_API_RATE="off")  # one address, many
+    if args.postgres:
+        env["DATABASE_URL"] = fresh_postgres_database()
     base = f"http://127.0.0.1:{env['PORT']}"
     log = VAR_DIR / "stack.log"
     print(f"make serve on {base}, log {log}", flush=True)
     stack = start_serve(env, log)
     report: dict = {
+        "database": "postgresql" if args.postgres else "sqlite",
         "target": f"live guess p95 <= {GUESS_P95_MS} ms, errors <= {MAX_ERROR_RATE:.0%}",
         "step_seconds": args.step_seconds,
         "policies": {
