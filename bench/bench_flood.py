@@ -9,7 +9,8 @@ POST /guess (a real drawing, no CSRF token).
 
 Meanwhile three probes, from another loopback address (127.0.0.2, so a per-address rate
 limit sees another client, as it would see another user), keep asking: GET /healthz,
-POST /api/v1/predict, and the player, who submits a round about once a second. Each
+POST /api/v1/predict, and the player, who plays a round about once a second (start it,
+draw for as long as the digit takes, send the strokes). Each
 probe's answers are cut into phases: before the floods, during each flood and the 5 s
 after it. At the end every drawing the player was told was stored must be stored and
 predicted. Target: the probes keep answering, answer 200 again within 5 s of each flood's
@@ -25,7 +26,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import re
 import shutil
 import subprocess
 import sys
@@ -67,8 +67,6 @@ TARGET_PROBES = ["GET /healthz", "POST /api/v1/predict"]
 """The probes that must answer during each flood and again within QUIET_SECONDS after;
 the player's rounds count for the target through what is stored."""
 PLAYER, PASSWORD = "flood-player", "flood-password-not-secret"
-SUBMIT_URL = re.compile(r'data-submit-url="(/rounds/\d+/submit)"')
-TARGET = re.compile(r'data-target="(\d)"')
 
 DRAWING = render_strokes(digit_strokes(7))
 BOUNDARY = "floodboundary7"
@@ -176,18 +174,25 @@ class Probes:
                     )  # fmt: skip
                     game_url = new.headers.get("Location") if new.status_code == 302 else None
                     continue
-                page = session.get(self.base + game_url, timeout=PROBE_TIMEOUT_SECONDS)
-            except requests.RequestException:
+                state = session.get(
+                    self.base + game_url + "/state.json", timeout=PROBE_TIMEOUT_SECONDS
+                ).json()
+                if not state.get("round"):
+                    game_url = None  # the game is over
+                    continue
+                round = session.post(
+                    self.base + state["round"]["start_url"], headers=csrf,
+                    timeout=PROBE_TIMEOUT_SECONDS,
+                ).json()  # fmt: skip
+            except (requests.RequestException, ValueError):
                 continue
-            submit, target = SUBMIT_URL.search(page.text), TARGET.search(page.text)
-            if not submit or not target:
-                game_url = None  # the game is over: its summary page
+            if "target" not in round:
                 continue
-            strokes = digit_strokes(int(target.group(1)))
+            strokes = digit_strokes(round["target"])
+            time.sleep(strokes[-1][2][-1] / 1000)  # as long as the drawing takes
             response = self.timed(
-                "player: submit a round", session.post, self.base + submit.group(1),
-                headers=csrf, data={"strokes": json.dumps(strokes)},
-                files={"image": ("drawing.png", render_strokes(strokes), "image/png")},
+                "player: submit a round", session.post, self.base + round["submit_url"],
+                headers=csrf, json={"strokes": strokes},
             )  # fmt: skip
             if response is not None and response.status_code == 201:
                 self.stored_drawings.append(response.json()["drawing"])

@@ -269,6 +269,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "guessgame.game.tasks.requeue_pending_predictions",
         "schedule": env.int("GUESSGAME_SWEEP_SECONDS", default=30),
     },
+    "finish-abandoned-games": {
+        "task": "guessgame.game.tasks.finish_abandoned_games",
+        "schedule": env.int("GUESSGAME_SWEEP_SECONDS", default=30),
+    },
 }
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celerybeat-schedule")
 
@@ -301,6 +305,9 @@ BATCH_DISPATCHERS = env.int("GUESSGAME_BATCH_DISPATCHERS", default=2)
 # "off" sends one Celery task per drawing (the benchmark's baseline).
 BATCHING = env.bool("GUESSGAME_BATCHING", default=True)
 SIGNUP_RATE = env.str("GUESSGAME_SIGNUP_RATE", default="10/h")
+# Guest accounts (a first game without signing up) per client; "off" disables the limit
+# (a load test starting hundreds of guests from one machine).
+GUEST_RATE = env.str("GUESSGAME_GUEST_RATE", default="60/h")
 # Log-in attempts (POSTs) per client, whatever the username: axes locks one username per
 # client, this stops one client from trying many. Enough for a class behind one address;
 # "off" disables it (a load test signing in hundreds of players from one machine).

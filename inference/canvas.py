@@ -15,6 +15,7 @@ from __future__ import annotations
 import io
 from collections.abc import Sequence
 
+import numpy as np
 from PIL import Image, ImageDraw
 
 CANVAS_PX = 225
@@ -52,6 +53,15 @@ def render_ink(
         for x, y in points:
             draw.ellipse((x - radius, y - radius, x + radius, y + radius), fill=255)
     return big.resize((size, size), Image.Resampling.BOX)
+
+
+def ink_from_strokes(
+    strokes: Sequence[Stroke], *, size: int = CANVAS_PX, pen_px: float = PEN_PX
+) -> np.ndarray:
+    """Ink coverage (size, size) float32 in [0, 1] of the strokes: what
+    ``preprocess.ink_from_png`` reads from :func:`render_strokes`' PNG, without the PNG."""
+    levels = np.asarray(render_ink(strokes, size=size, pen_px=pen_px), dtype=np.float32)
+    return levels * np.float32(1 / 255)
 
 
 def render_strokes(

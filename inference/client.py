@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable, Sequence
 from concurrent.futures import TimeoutError as FutureTimeout
 
 from celery.exceptions import TimeoutError as CeleryTimeout
@@ -20,11 +21,18 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from guessgame import metrics
 from inference.batching import Batcher
+from inference.canvas import Stroke, ink_from_strokes
 from inference.prediction import Prediction
-from inference.preprocess import DrawingError, preprocess_png
+from inference.preprocess import DrawingError, Preprocessed, preprocess_array, preprocess_png
 from inference.tasks import encode_pixels, predict_pixels
 
-__all__ = ["DrawingError", "PredictionFailed", "WorkerUnavailable", "predict_png"]
+__all__ = [
+    "DrawingError",
+    "PredictionFailed",
+    "WorkerUnavailable",
+    "predict_png",
+    "predict_strokes",
+]
 
 GRACE_SECONDS = 0.5
 """Extra wait for a request beyond the dispatcher's own timeout, which answers first."""
@@ -125,27 +133,46 @@ def predict_png(data: bytes, *, timeout: float | None = None) -> Prediction:
     ``timeout`` seconds (default ``settings.PREDICT_TIMEOUT``), and
     :class:`PredictionFailed` when the worker could not predict.
     """
-    prediction = _predict_png(data, timeout=timeout)
+    _, prediction = _predict(lambda: preprocess_png(data), timeout=timeout)
     metrics.count_prediction(prediction, path="request")
     return prediction
 
 
-def _predict_png(data: bytes, *, timeout: float | None) -> Prediction:
+def predict_strokes(
+    strokes: Sequence[Stroke], *, timeout: float | None = None
+) -> tuple[Preprocessed, Prediction]:
+    """Draw the strokes with the browser's renderer and predict them; the game's path.
+
+    Returns the model's 28x28 input too, so a recognised drawing is stored as the model
+    saw it. Raises like :func:`predict_png`.
+    """
+    drawn, prediction = _predict(
+        lambda: preprocess_array(ink_from_strokes(strokes)), timeout=timeout
+    )
+    metrics.count_prediction(prediction, path="request")
+    return drawn, prediction
+
+
+def _predict(
+    prepare: Callable[[], Preprocessed], *, timeout: float | None
+) -> tuple[Preprocessed, Prediction]:
+    """Preprocess (inside the batcher's slot, so a batch waits for drawings being read),
+    answer a blank drawing at once, else ask a worker."""
     timeout = settings.PREDICT_TIMEOUT if timeout is None else timeout
     if not batching_enabled():
-        drawing = preprocess_png(data)
+        drawing = prepare()
         if drawing.blank:
-            return Prediction.blank_drawing(model_version=active_version_name())
+            return drawing, Prediction.blank_drawing(model_version=active_version_name())
         answer = send_to_worker([encode_pixels(drawing.pixels)], timeout=timeout)
-        return Prediction.from_probabilities(
+        return drawing, Prediction.from_probabilities(
             answer["probabilities"][0], model_version=answer["model_version"]
         )
 
     batcher = get_batcher()
     with batcher.incoming() as slot:
-        drawing = preprocess_png(data)
+        drawing = prepare()
         if drawing.blank:
-            return Prediction.blank_drawing(model_version=active_version_name())
+            return drawing, Prediction.blank_drawing(model_version=active_version_name())
         future = slot.submit(encode_pixels(drawing.pixels), timeout=timeout)
     try:
         probabilities, version = future.result(timeout=timeout + GRACE_SECONDS)
@@ -155,4 +182,4 @@ def _predict_png(data: bytes, *, timeout: float | None) -> Prediction:
         raise
     except Exception as exc:  # e.g. a batch answered with the wrong number of rows
         raise PredictionFailed(f"The prediction failed: {exc}") from exc
-    return Prediction.from_probabilities(probabilities, model_version=version)
+    return drawing, Prediction.from_probabilities(probabilities, model_version=version)

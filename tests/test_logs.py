@@ -6,10 +6,12 @@ import io
 import json
 import logging
 import logging.config
+from datetime import timedelta
 
 import pytest
 from celery.signals import task_postrun, task_prerun
 from django.conf import settings
+from django.utils import timezone
 
 from guessgame.game import services
 from guessgame.game.models import Round
@@ -124,10 +126,13 @@ def test_a_real_workers_line_for_a_round_carries_the_task_id_and_the_request_id(
     client.force_login(player)
     game = services.game_start(player=player)
     round = first_round(game)
-    png, strokes = drawing_of(round.target)
+    _, strokes = drawing_of(round.target)
+    drawn_for = timezone.now() - timedelta(seconds=5)  # as long as the drawing took, and more
+    Round.objects.filter(pk=round.pk).update(started_at=drawn_for)
     response = client.post(
         f"/rounds/{round.pk}/submit",
-        {"image": io.BytesIO(png), "strokes": json.dumps(strokes)},
+        data=json.dumps({"strokes": strokes}),
+        content_type="application/json",
         HTTP_X_REQUEST_ID="req-round-000001",
     )
     assert response.status_code == 201, response.content

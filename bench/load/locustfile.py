@@ -13,7 +13,8 @@ Environment:
     LOAD_SAMPLES_OUT   where to write every request and the submit-to-scored times (JSON),
                        optional: bench_load.py computes its figures from them
 
-Requests are named by route (/play/[id], /rounds/[id]/submit, ...) so the stats group.
+Requests are named by route (/play/[id]/state.json, /rounds/[id]/guess, ...) so the
+stats group.
 """
 
 from __future__ import annotations
@@ -44,12 +45,10 @@ SCORE_WAIT_SECONDS = float(os.environ.get("LOAD_SCORE_WAIT", "8"))
 SCORE_POLL_SECONDS = 0.25
 ROUNDS_PER_GAME = 10
 LIVE_GUESSES = 3
-"""Live guesses per round, sent as the drawing grows (play.js throttles them to one per
-150 ms; a person draws for a few seconds, so a few per round)."""
+"""Live guesses per round, sent as the drawing grows (live.js sends one at each pen-up
+and at most one every 600 ms while drawing; a person draws for a second or two)."""
 GUESS_PAUSE_SECONDS = (0.3, 0.8)
 
-SUBMIT_URL = re.compile(r'data-submit-url="/rounds/(\d+)/submit"')
-TARGET = re.compile(r'data-target="(\d)"')
 GAME_URL = re.compile(r"/play/(\d+)$")
 
 
@@ -70,16 +69,13 @@ def _partial(strokes: list, fraction: float) -> list:
 
 STROKES = {digit: digit_strokes(digit) for digit in range(10)}
 FINAL_PNG = {digit: render_strokes(strokes) for digit, strokes in STROKES.items()}
-GROWING_PNGS = {
-    digit: [
-        render_strokes(_partial(strokes, (step + 1) / (LIVE_GUESSES + 1)))
-        for step in range(LIVE_GUESSES)
-    ]
+GROWING_STROKES = {
+    digit: [_partial(strokes, (step + 1) / (LIVE_GUESSES + 1)) for step in range(LIVE_GUESSES)]
     for digit, strokes in STROKES.items()
 }
 
 _account_numbers = itertools.count()
-_scoring = {"scored_ms": [], "gave_up": 0, "rounds": 0}
+_scoring = {"scored_ms": [], "gave_up": 0, "rounds": 0, "recognised_live": 0}
 _requests: list[tuple] = []
 
 
@@ -148,24 +144,36 @@ class Player(HttpUser):
                 return
 
     def play_a_round(self, game_id: str) -> bool:
-        """One round as play.js plays it; False when the game is over or broken."""
-        page = self.client.get(f"/play/{game_id}", name="/play/[id]")
-        round_match, target_match = SUBMIT_URL.search(page.text), TARGET.search(page.text)
-        if page.status_code != 200 or not round_match or not target_match:
-            return False  # the summary page (game over) or an error already counted
-        round_id, target = round_match.group(1), int(target_match.group(1))
-        for png in GROWING_PNGS[target]:
+        """One round as game.js plays it; False when the game is over or broken.
+
+        Start the round, send live guesses as the drawing grows (strokes as JSON, the
+        server draws them); a guess that names the target ends the round; else the
+        whole drawing is sent and the worker scores it.
+        """
+        state = self.client.get(f"/play/{game_id}/state.json", name="/play/[id]/state.json")
+        if state.status_code != 200 or not state.json().get("round"):
+            return False  # the game is over, or an error already counted
+        started = self.client.post(
+            state.json()["round"]["start_url"], headers=self._csrf_header(),
+            name="/rounds/[id]/start",
+        )  # fmt: skip
+        if started.status_code != 200:
+            return False
+        round_ = started.json()
+        target = round_["target"]
+        for strokes in GROWING_STROKES[target]:
             time.sleep(random.uniform(*GUESS_PAUSE_SECONDS))
-            self.client.post(
-                "/guess",
-                files={"image": ("drawing.png", png, "image/png")},
-                headers=self._csrf_header(),
-                name="/guess",
-            )
+            guess = self.client.post(
+                round_["guess_url"], json={"strokes": strokes}, headers=self._csrf_header(),
+                name="/rounds/[id]/guess",
+            )  # fmt: skip
+            if guess.status_code == 200 and guess.json().get("recognised"):
+                _scoring["recognised_live"] += 1
+                return True
+        time.sleep(STROKES[target][-1][2][-1] / 1000)  # the rest of the drawing
         with self.client.post(
-            f"/rounds/{round_id}/submit",
-            files={"image": ("drawing.png", FINAL_PNG[target], "image/png")},
-            data={"strokes": json.dumps(STROKES[target])},
+            round_["submit_url"],
+            json={"strokes": STROKES[target]},
             headers=self._csrf_header(),
             name="/rounds/[id]/submit",
             catch_response=True,
@@ -173,7 +181,7 @@ class Player(HttpUser):
             if response.status_code != 201:
                 response.failure(f"submit answered {response.status_code}")
                 return True
-        self.wait_for_score(round_id)
+        self.wait_for_score(str(round_["id"]))
         return True
 
     def wait_for_score(self, round_id: str) -> None:

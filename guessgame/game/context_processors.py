@@ -1,4 +1,5 @@
 from guessgame.game import constants
+from guessgame.game.models import is_guest
 
 
 def drawing_constants(request) -> dict:
@@ -13,5 +14,7 @@ def drawing_constants(request) -> dict:
         "THRESHOLD_MAX": constants.THRESHOLD_MAX,
         "THRESHOLD_STEP": constants.THRESHOLD_STEP,
         "THRESHOLD_DEFAULT": constants.THRESHOLD_DEFAULT,
-        "LIVE_GUESS_DEBOUNCE_MS": constants.LIVE_GUESS_DEBOUNCE_MS,
+        "LIVE_GUESS_INTERVAL_MS": constants.LIVE_GUESS_INTERVAL_MS,
+        "CELEBRATION_MS": constants.CELEBRATION_MS,
+        "is_guest": is_guest(request.user) if hasattr(request, "user") else False,
     }

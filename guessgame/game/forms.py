@@ -7,6 +7,9 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
 from django.core.validators import RegexValidator
 
+GUEST_PREFIX = "guest-"
+"""Guests' accounts are named guest-<random>; nobody signs up with such a name."""
+
 USERNAME_MIN = 3
 USERNAME_MAX = 30
 
@@ -40,6 +43,10 @@ class SignupForm(UserCreationForm):
     def clean_username(self) -> str:
         """Case-insensitive, as the database's unique index on LOWER(username) is."""
         username = self.cleaned_data["username"]
-        if get_user_model().objects.filter(username__iexact=username).exists():
+        if username.lower().startswith(GUEST_PREFIX):
+            raise forms.ValidationError(f'Names starting with "{GUEST_PREFIX}" are for guests.')
+        # A guest signing up renames their own account: only other accounts can clash.
+        others = get_user_model().objects.exclude(pk=self.instance.pk)
+        if others.filter(username__iexact=username).exists():
             raise forms.ValidationError(self.NAME_TAKEN)
         return username

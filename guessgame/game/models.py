@@ -17,6 +17,32 @@ from guessgame.game.words import a_digit
 from inference.preprocess import from_uint8
 
 
+class Guest(models.Model):
+    """A player who has not signed up: plays at once, stays off the leaderboard.
+
+    The account is a real user (games, drawings and scoring work as for anyone) with no
+    usable password; signing up gives it a name and a password and deletes this row.
+    """
+
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, primary_key=True, related_name="guest"
+    )
+    created_at = models.DateTimeField(default=timezone.now, db_index=True)
+
+    def __str__(self) -> str:
+        return f"Guest {self.user_id}"
+
+
+def is_guest(user) -> bool:
+    """True for a guest's account (signed in, not signed up)."""
+    if not getattr(user, "is_authenticated", False):
+        return False
+    try:
+        return user.guest is not None
+    except Guest.DoesNotExist:
+        return False
+
+
 class Game(models.Model):
     """Ten rounds, each digit once, in random order."""
 
@@ -76,6 +102,16 @@ class Round(models.Model):
             return constants.ROUND_SECONDS
         now = now or timezone.now()
         return max(0.0, (self.deadline - now).total_seconds())
+
+    @property
+    def is_revealed(self) -> bool:
+        """Its target may reach the browser: the round started, or the game is over."""
+        return self.started_at is not None or self.game.is_finished
+
+    @property
+    def is_played(self) -> bool:
+        """Over for the player: a drawing was sent, or the round ended without one."""
+        return self.scored or self.submitted_at is not None
 
     def is_late(self, at) -> bool:
         """Late means after the deadline plus a small grace for network latency."""
@@ -214,6 +250,17 @@ class Drawing(models.Model):
             and not self.blank
             and self.predicted_digit != self.effective_label
         )
+
+    def top_guesses(self, count: int = 3) -> list[tuple[int | None, float]]:
+        """The model's most probable answers, best first: (digit, p), digit None for
+        "not a digit" (what the ten digits leave of 1, from an 11-output model)."""
+        if not self.probabilities:
+            return []
+        answers: list[tuple[int | None, float]] = list(enumerate(self.probabilities))
+        rest = 1.0 - sum(self.probabilities)
+        if rest > 0.005:
+            answers.append((None, rest))
+        return sorted(answers, key=lambda answer: -answer[1])[:count]
 
     def pixels_array(self) -> np.ndarray | None:
         """The model's 28x28 input as float32 in [0, 1], or None before preprocessing."""

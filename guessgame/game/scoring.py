@@ -1,7 +1,11 @@
 """Points for one round: a pure function, the only place that knows the rules.
 
-The "How scoring works" page reads the same constants, so what players read is what
-the server computes. All inputs come from the server (its prediction, its clock).
+A round is a race against the clock: it ends the moment the server's model names the
+target at the threshold, and the sooner that happens the more it scores. Confidence
+earns nothing beyond the threshold (a calibrated model says "sure" for any clear
+drawing, so it would only add the same points to every round). The "How scoring works"
+page reads the same constants, so what players read is what the server computes. All
+inputs come from the server (its prediction, its clock).
 """
 
 from __future__ import annotations
@@ -12,13 +16,11 @@ from dataclasses import dataclass
 from guessgame.game import constants
 
 BASE_POINTS = 100
-"""For a correct guess at or above the threshold."""
+"""For a drawing the model recognises: the target, at or above the threshold."""
 
-CONFIDENCE_POINTS = 100
-"""At most this many more, rising linearly from the threshold (0) to certainty (all)."""
-
-SPEED_POINTS = 100
-"""At most this many more, falling linearly from an instant drawing (all) to the bell (0)."""
+SPEED_POINTS = 200
+"""At most this many more, falling linearly with the time to recognition, from an
+instant one (all) to one at the bell (0)."""
 
 STREAK_POINTS = 25
 """For each correct round in a row just before this one..."""
@@ -26,7 +28,7 @@ STREAK_POINTS = 25
 STREAK_CAP = 4
 """...counting at most this many (so at most 100 streak points)."""
 
-MAX_ROUND_POINTS = BASE_POINTS + CONFIDENCE_POINTS + SPEED_POINTS + STREAK_POINTS * STREAK_CAP
+MAX_ROUND_POINTS = BASE_POINTS + SPEED_POINTS + STREAK_POINTS * STREAK_CAP
 
 
 @dataclass(frozen=True)
@@ -35,13 +37,12 @@ class RoundScore:
 
     recognised: bool
     base: int = 0
-    confidence: int = 0
     speed: int = 0
     streak: int = 0
 
     @property
     def total(self) -> int:
-        return self.base + self.confidence + self.speed + self.streak
+        return self.base + self.speed + self.streak
 
 
 def score_round(
@@ -58,22 +59,19 @@ def score_round(
     """Score one round.
 
     ``confidence`` is the model's probability (0-1) for ``predicted``; ``seconds`` is the
-    time from the round's start to the submission; ``streak`` is how many rounds in a
-    row just before this one scored. A late drawing, a wrong guess or a guess below the
-    threshold scores nothing.
+    time from the round's start to recognition (or to the drawing sent at the bell);
+    ``streak`` is how many rounds in a row just before this one scored. A late drawing, a
+    wrong guess or a guess below the threshold scores nothing.
     """
     if late or predicted is None or confidence is None or predicted != target:
         return RoundScore(recognised=False)
     if not confidence >= threshold:  # also refuses NaN
         return RoundScore(recognised=False)
-    confidence = min(1.0, float(confidence))
-    sureness = (confidence - threshold) / (1.0 - threshold) if threshold < 1 else 1.0
     seconds = min(max(0.0, float(seconds)), round_seconds)
     quickness = 1.0 - seconds / round_seconds if round_seconds > 0 else 0.0
     return RoundScore(
         recognised=True,
         base=BASE_POINTS,
-        confidence=round(CONFIDENCE_POINTS * sureness),
         speed=round(SPEED_POINTS * quickness),
         streak=STREAK_POINTS * min(max(0, int(streak)), STREAK_CAP),
     )

@@ -35,7 +35,8 @@ def period_start(period: str, *, now: datetime | None = None) -> datetime | None
 
 
 def _finished_games(period: str, now: datetime | None = None) -> QuerySet[Game]:
-    games = Game.objects.filter(finished_at__isnull=False)
+    """Finished games of players who signed up: guests stay off the leaderboard."""
+    games = Game.objects.filter(finished_at__isnull=False, player__guest__isnull=True)
     start = period_start(period, now=now)
     if start is not None:
         games = games.filter(finished_at__gte=start)
@@ -51,7 +52,8 @@ def best_games(*, period: str = "all", now: datetime | None = None) -> QuerySet[
     best_of_player = games.filter(player=OuterRef("pk")).order_by(*LEADERBOARD_ORDER)
     best_ids = (
         get_user_model()
-        .objects.annotate(best_game=Subquery(best_of_player.values("pk")[:1]))
+        .objects.filter(guest__isnull=True)
+        .annotate(best_game=Subquery(best_of_player.values("pk")[:1]))
         .filter(best_game__isnull=False)
         .values("best_game")
     )

@@ -1,8 +1,13 @@
-"""The game's flows: start a game, start/submit/time out a round, score, flag.
+"""The game's flows: start a game, start/guess/submit/time out a round, score, flag.
 
-Everything here runs on the server's clock and the server's prediction; the browser
-only sends the drawing. Rows are written inside ``transaction.atomic()`` and the
-prediction is queued on commit, so the worker never looks for a row that is not there.
+Everything here runs on the server's clock and the server's prediction. The browser
+sends only strokes with their timings; the server checks that a person could have drawn
+them in the round's time, draws them itself (``inference.canvas``, the renderer the
+browser's canvas matches) and never trusts a picture from the client. A round ends the
+moment a live guess names its target at the threshold (recognised once, stored with its
+prediction), or at the bell with the last drawing, predicted by the worker. Rows are
+written inside ``transaction.atomic()`` and a prediction is queued on commit, so the
+worker never looks for a row that is not there.
 """
 
 from __future__ import annotations
@@ -10,10 +15,13 @@ from __future__ import annotations
 import logging
 import math
 import random
+import secrets
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 import numpy as np
+from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, models, transaction
 from django.db.models import F
@@ -21,17 +29,19 @@ from django.utils import timezone
 
 from guessgame import metrics
 from guessgame.game import constants
-from guessgame.game.models import Drawing, Game, Round
+from guessgame.game.models import Drawing, Game, Guest, Round
 from guessgame.game.scoring import RoundPlay, RoundScore, score_game
+from inference.canvas import ink_from_strokes, render_strokes
 from inference.prediction import Prediction
-from inference.preprocess import preprocess_png, to_uint8
+from inference.preprocess import Preprocessed, preprocess_array, to_uint8
 
 log = logging.getLogger(__name__)
 
 MAX_STROKES = 200
 MAX_POINTS = 5_000
 MAX_COORDINATE = 4 * constants.CANVAS_PX
-"""Canvas CSS pixels; the canvas is CANVAS_PX wide, this leaves room for a moved drawing."""
+"""Canvas CSS pixels, either way from the canvas's corner: the canvas is CANVAS_PX wide,
+this leaves room for a drawing moved partly off it (what is off the canvas is not drawn)."""
 MAX_STROKE_MS = 10 * 60 * 1000
 """A drawing's timings stop here, in milliseconds."""
 
@@ -61,6 +71,18 @@ class InvalidStrokes(GameError):
 
 class NotYourRound(GameError):
     status = 404
+
+
+class NotDrawnByHand(GameError):
+    """Strokes timed beyond the round's clock, or faster than a person can draw."""
+
+    status = 400
+
+
+class RoundOver(GameError):
+    """The round was recognised, sent or timed out: nothing more is taken for it."""
+
+    status = 409
 
 
 # ---------------------------------------------------------------------------
@@ -100,7 +122,7 @@ def game_start(*, player: AbstractBaseUser, rng: random.Random | None = None) ->
 
 
 def round_start(*, round: Round, now: datetime | None = None) -> Round:
-    """Start the round's clock when the round is first shown; later views keep it."""
+    """Start the round's clock once; a second start (another tab) keeps the first clock."""
     if round.started_at is None:
         now = now or timezone.now()
         # The filter makes a second tab's start a no-op instead of a clock reset.
@@ -115,6 +137,8 @@ def game_current_round(*, game: Game, now: datetime | None = None) -> Round | No
     None when every round has a drawing or was timed out.
     """
     now = now or timezone.now()
+    if game_finish_if_abandoned(game=game, now=now):
+        return None
     for _ in range(constants.ROUNDS_PER_GAME + 1):
         current = game.rounds.filter(scored=False, drawing__isnull=True).order_by("number").first()
         if current is None:
@@ -124,6 +148,19 @@ def game_current_round(*, game: Game, now: datetime | None = None) -> Round | No
             continue
         return current
     return None
+
+
+def round_begin(*, round: Round, player: AbstractBaseUser, now: datetime | None = None) -> Round:
+    """The player starts the current round: its clock runs from now and its target is
+    theirs to see. Rounds start in order, only when asked (never by showing a page), and
+    a running round's start is answered with its clock as it is."""
+    now = now or timezone.now()
+    if round.game.player_id != player.pk:
+        raise NotYourRound("This round is not yours.")
+    current = game_current_round(game=round.game, now=now)
+    if current is None or current.pk != round.pk:
+        raise RoundOver("This round cannot start now: it is over, or an earlier one is not.")
+    return round_start(round=current, now=now)
 
 
 def round_timeout(*, round: Round, now: datetime | None = None) -> bool:
@@ -144,6 +181,75 @@ def round_timeout(*, round: Round, now: datetime | None = None) -> bool:
     return True
 
 
+def last_activity(game: Game) -> datetime:
+    """When the player last did something in the game: started it, a round, or a drawing."""
+    times = [game.started_at]
+    for started, submitted in game.rounds.values_list("started_at", "submitted_at"):
+        times += [t for t in (started, submitted) if t is not None]
+    return max(times)
+
+
+def game_finish_if_abandoned(*, game: Game, now: datetime | None = None) -> bool:
+    """Finish a game left alone for ABANDONED_AFTER: every round not played scores 0.
+
+    A round still running is left to its clock (it may yet be sent); a drawing waiting
+    for the model is scored when the model answers. True if this call finished the game.
+    """
+    now = now or timezone.now()
+    if game.finished_at is not None or now - last_activity(game) < constants.ABANDONED_AFTER:
+        return False
+    with transaction.atomic():
+        locked = _lock(Game, game.pk)
+        if locked.finished_at is not None or now - last_activity(locked) < (
+            constants.ABANDONED_AFTER
+        ):
+            return False
+        unplayed = locked.rounds.filter(scored=False, drawing__isnull=True)
+        unplayed.filter(started_at__isnull=True).update(scored=True, points=0)
+        for running in unplayed.filter(started_at__isnull=False):
+            if running.is_late(now):
+                running.scored, running.points = True, 0
+                running.save(update_fields=["scored", "points"])
+        _update_game_total(locked, now=now)
+    game.refresh_from_db()
+    if game.finished_at is not None:
+        log.info("event=game_abandoned game=%s score=%s", game.pk, game.score)
+    return game.finished_at is not None
+
+
+def finish_abandoned_games(*, now: datetime | None = None, limit: int = 500) -> int:
+    """Finish every game left alone for ABANDONED_AFTER (the beat sweep); returns how many."""
+    now = now or timezone.now()
+    stale = Game.objects.filter(
+        finished_at__isnull=True, started_at__lte=now - constants.ABANDONED_AFTER
+    ).order_by("started_at")[:limit]
+    return sum(game_finish_if_abandoned(game=game, now=now) for game in stale)
+
+
+# ---------------------------------------------------------------------------
+# Guests
+# ---------------------------------------------------------------------------
+
+
+def guest_create() -> AbstractBaseUser:
+    """A guest's account: a name nobody can sign up with, no usable password."""
+    from guessgame.game.forms import GUEST_PREFIX
+
+    user = get_user_model().objects.create_user(username=GUEST_PREFIX + secrets.token_hex(6))
+    user.set_unusable_password()
+    user.save(update_fields=["password"])
+    Guest.objects.create(user=user)
+    log.info("event=guest_created player=%s", user.pk)
+    return user
+
+
+def guest_claimed(*, user: AbstractBaseUser) -> None:
+    """The guest signed up (the sign-up form renamed the account and set its password):
+    their games are theirs and count on the leaderboard from now on."""
+    Guest.objects.filter(user=user).delete()
+    log.info("event=guest_signed_up player=%s", user.pk)
+
+
 # ---------------------------------------------------------------------------
 # Submitting a drawing
 # ---------------------------------------------------------------------------
@@ -153,7 +259,8 @@ def clean_strokes(strokes: object) -> list:
     """Check the Quick, Draw! strokes ``[[x...], [y...], [t ms...]]`` and return them.
 
     Bounded so a request cannot store megabytes of JSON: at most MAX_STROKES strokes and
-    MAX_POINTS points, finite non-negative numbers, coordinates within MAX_COORDINATE.
+    MAX_POINTS points, finite numbers, coordinates within MAX_COORDINATE of the canvas's
+    corner either way, times from 0 to MAX_STROKE_MS.
     """
     if not isinstance(strokes, list):
         raise InvalidStrokes("The strokes must be a list of [[x...], [y...], [t...]].")
@@ -172,14 +279,15 @@ def clean_strokes(strokes: object) -> list:
         total += len(xs)
         if total > MAX_POINTS:
             raise InvalidStrokes(f"Too many points: at most {MAX_POINTS} in a drawing.")
-        for axis, limit in ((xs, MAX_COORDINATE), (ys, MAX_COORDINATE), (ts, MAX_STROKE_MS)):
+        coordinate = (-MAX_COORDINATE, MAX_COORDINATE)
+        for axis, (low, limit) in ((xs, coordinate), (ys, coordinate), (ts, (0, MAX_STROKE_MS))):
             for value in axis:
                 if isinstance(value, bool) or not isinstance(value, int | float):
                     raise InvalidStrokes(f"Stroke {number} holds something that is not a number.")
                 # Compared before isfinite(): an int beyond a float's range overflows there.
-                if value < 0 or value > limit or not math.isfinite(value):
+                if value < low or value > limit or not math.isfinite(value):
                     raise InvalidStrokes(
-                        f"Stroke {number} has a value out of range (0 to {limit:,})."
+                        f"Stroke {number} has a value out of range ({low:,} to {limit:,})."
                     )
         cleaned.append([[round(float(v), 2) for v in axis] for axis in stroke])
     return cleaned
@@ -190,51 +298,200 @@ def pixels_to_bytes(pixels: np.ndarray) -> bytes:
     return to_uint8(pixels).tobytes()
 
 
-def round_submit(
-    *,
-    round: Round,
-    player: AbstractBaseUser,
-    png: bytes,
-    strokes: list,
-    now: datetime | None = None,
-) -> Drawing:
-    """Store the round's drawing once, then queue its prediction on commit.
+def check_pace(strokes: list, *, elapsed_ms: float) -> None:
+    """Refuse strokes no person drew in this round: timed past the server's clock (plus
+    CLOCK_TOLERANCE), out of order, or faster than MAX_PEN_SPEED.
 
-    Raises DrawingError (unreadable PNG), BlankDrawing, InvalidStrokes, NotYourRound,
-    or AlreadySubmitted (a second tab or a double click: the first one counts).
+    Times are milliseconds since the round started, on the clock the server gave the
+    page; a script must take as long as a hand would to draw what it sends.
     """
-    now = now or timezone.now()
+    ahead = elapsed_ms + constants.CLOCK_TOLERANCE.total_seconds() * 1000
+    previous_end = 0.0
+    for number, (xs, ys, ts) in enumerate(strokes, start=1):
+        if ts[0] < previous_end or any(b < a for a, b in zip(ts, ts[1:], strict=False)):
+            raise NotDrawnByHand(f"Stroke {number}'s times go backwards.")
+        if ts[-1] > ahead:
+            raise NotDrawnByHand(
+                f"Stroke {number} is timed {ts[-1] / 1000:.1f} s into the round, "
+                f"but only {elapsed_ms / 1000:.1f} s have passed."
+            )
+        length = sum(
+            math.hypot(x1 - x0, y1 - y0)
+            for x0, y0, x1, y1 in zip(xs, ys, xs[1:], ys[1:], strict=False)
+        )
+        allowed = constants.MAX_PEN_SPEED * (ts[-1] - ts[0]) + constants.PEN_SPEED_SLACK_PX
+        if length > allowed:
+            raise NotDrawnByHand(
+                f"Stroke {number} was drawn faster than a hand can move: "
+                f"{length:.0f} px in {ts[-1] - ts[0]:.0f} ms."
+            )
+        previous_end = ts[-1]
+
+
+def _drawn_in_round(round: Round, player: AbstractBaseUser, strokes: object, now: datetime):
+    """The strokes, checked as the player's, for this round while it is open, drawn by hand."""
     if round.game.player_id != player.pk:
         raise NotYourRound("This round is not yours.")
     if round.started_at is None:
         raise GameError("This round has not started yet.", status=409)
+    if round.scored or Drawing.objects.filter(round=round).exists():
+        raise RoundOver("This round is over.")
     strokes = clean_strokes(strokes)
-    prepared = preprocess_png(png)
-    if prepared.blank:
-        raise BlankDrawing("Draw something first: the canvas is empty.")
+    check_pace(strokes, elapsed_ms=(now - round.started_at).total_seconds() * 1000)
+    return strokes
+
+
+def prepare_strokes(strokes: list) -> Preprocessed:
+    """The model's 28x28 input of the strokes, drawn on the server."""
+    return preprocess_array(ink_from_strokes(strokes))
+
+
+@dataclass(frozen=True)
+class RoundGuess:
+    """A live guess in a round: the model's answer and whether it ended the round."""
+
+    prediction: Prediction
+    recognised: bool
+    round: Round
+    drawing: Drawing | None = None
+
+
+def recognises(prediction: Prediction, target: int) -> bool:
+    """The model names the target at the threshold: the round is won."""
+    return (
+        not prediction.blank
+        and prediction.digit == target
+        and prediction.confidence >= constants.SCORE_THRESHOLD
+    )
+
+
+def round_guess(
+    *,
+    round: Round,
+    player: AbstractBaseUser,
+    strokes: object,
+    now: datetime | None = None,
+) -> RoundGuess:
+    """The model's guess for the round's drawing as it is now, drawn by the server.
+
+    When it names the target at the threshold before the bell, the round ends there:
+    the drawing is stored with its prediction and the round scored at once, by the time
+    to recognition. Raises GameError subclasses (refused strokes, round over, not
+    yours), and the inference client's WorkerUnavailable/PredictionFailed.
+    """
+    from inference.client import predict_strokes
+
+    now = now or timezone.now()
+    strokes = _drawn_in_round(round, player, strokes, now)
+    prepared, prediction = predict_strokes(strokes)
+    if round.is_late(now) or not recognises(prediction, round.target):
+        return RoundGuess(prediction=prediction, recognised=False, round=round)
+    try:
+        drawing = _record_recognition(
+            round=round, player=player, strokes=strokes, prepared=prepared,
+            prediction=prediction, now=now,
+        )  # fmt: skip
+    except AlreadySubmitted:  # a guess racing this one won the round first
+        return RoundGuess(prediction=prediction, recognised=False, round=round)
+    round.refresh_from_db()
+    return RoundGuess(prediction=prediction, recognised=True, round=round, drawing=drawing)
+
+
+def _record_recognition(
+    *,
+    round: Round,
+    player: AbstractBaseUser,
+    strokes: list,
+    prepared: Preprocessed,
+    prediction: Prediction,
+    now: datetime,
+) -> Drawing:
+    """Store the recognised drawing with its prediction and score the round, once."""
+    from inference.models import ModelVersion
+
+    version = ModelVersion.objects.filter(name=prediction.model_version).first()
+    png = render_strokes(strokes)
     try:
         with transaction.atomic():
-            # The row lock serialises two submissions of one round on PostgreSQL; the
-            # one-to-one constraint settles it on any database.
+            game = _lock(Game, round.game_id)
             locked = _lock(Round, round.pk)
             if locked.scored or Drawing.objects.filter(round=locked).exists():
-                raise AlreadySubmitted("This round was already submitted.")
+                raise AlreadySubmitted("This round is already over.")
             drawing = Drawing.objects.create(
                 round=locked,
                 player=player,
                 label=locked.target,
-                image_png=bytes(png),
+                image_png=png,
+                strokes=strokes,
+                pixels=pixels_to_bytes(prepared.pixels),
+                created_at=now,
+                prediction_status=Drawing.Prediction.DONE,
+                predicted_digit=prediction.digit,
+                confidence=prediction.confidence,
+                probabilities=prediction.probabilities,
+                model_version=version,
+                predicted_at=now,
+            )
+            locked.submitted_at = now
+            locked.save(update_fields=["submitted_at"])
+            _score_from(locked, game=game, now=now)
+    except IntegrityError as exc:
+        raise AlreadySubmitted("This round is already over.") from exc
+    metrics.ROUNDS_PLAYED.inc()
+    log.info("event=round_recognised round=%s drawing=%s", round.pk, drawing.pk)
+    return drawing
+
+
+def round_submit(
+    *,
+    round: Round,
+    player: AbstractBaseUser,
+    strokes: object,
+    now: datetime | None = None,
+) -> Drawing | None:
+    """End the round with its last drawing (at the bell, or the player is done): store
+    it once, drawn by the server, then queue its prediction on commit.
+
+    An empty canvas ends the round with no points and returns None. Raises
+    NotDrawnByHand, InvalidStrokes, NotYourRound, or AlreadySubmitted (a second tab,
+    a double click, or the round was recognised first: the first one counts).
+    """
+    now = now or timezone.now()
+    try:
+        strokes = _drawn_in_round(round, player, strokes, now)
+    except RoundOver as exc:
+        raise AlreadySubmitted("This round was already sent.") from exc
+    prepared = prepare_strokes(strokes)
+    try:
+        with transaction.atomic():
+            # The row lock serialises two submissions of one round on PostgreSQL; the
+            # one-to-one constraint settles it on any database.
+            game = _lock(Game, round.game_id)
+            locked = _lock(Round, round.pk)
+            if locked.scored or Drawing.objects.filter(round=locked).exists():
+                raise AlreadySubmitted("This round was already sent.")
+            locked.submitted_at = now
+            if prepared.blank:  # nothing drawn: the round ends, no points
+                locked.scored, locked.points = True, 0
+                locked.save(update_fields=["submitted_at", "scored", "points"])
+                _update_game_total(game, now=now)
+                log.info("event=round_ended_empty round=%s", round.pk)
+                return None
+            drawing = Drawing.objects.create(
+                round=locked,
+                player=player,
+                label=locked.target,
+                image_png=render_strokes(strokes),
                 strokes=strokes,
                 pixels=pixels_to_bytes(prepared.pixels),
                 blank=False,
                 late=locked.is_late(now),
                 created_at=now,
             )
-            locked.submitted_at = now
             locked.save(update_fields=["submitted_at"])
             transaction.on_commit(lambda: queue_prediction(drawing.pk))
     except IntegrityError as exc:
-        raise AlreadySubmitted("This round was already submitted.") from exc
+        raise AlreadySubmitted("This round was already sent.") from exc
     metrics.ROUNDS_PLAYED.inc()
     log.info(
         "event=round_submitted round=%s drawing=%s late=%s", round.pk, drawing.pk, drawing.late

@@ -1,4 +1,5 @@
-"""Celery tasks of the game: predict a submitted drawing, and sweep up the forgotten ones.
+"""Celery tasks of the game: predict a submitted drawing, sweep up the forgotten ones,
+and finish abandoned games.
 
 Tasks take ids and fetch their row ("treat the task as an API"); they are idempotent,
 so a re-queued or duplicated message changes nothing the second time.
@@ -74,6 +75,12 @@ def requeue_pending_predictions(older_than_seconds: float = PENDING_GRACE_SECOND
     if ids:
         log.info("event=pending_predictions_requeued count=%s", len(ids))
     return len(ids)
+
+
+@shared_task(ignore_result=True)
+def finish_abandoned_games() -> int:
+    """Finish the games nobody has played for a while, so none stays open forever."""
+    return services.finish_abandoned_games()
 
 
 @worker_ready.connect

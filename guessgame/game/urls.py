@@ -15,12 +15,16 @@ urlpatterns = [
     # A scored game
     path("play/new", views.game_new, name="game_new"),
     path("play/<int:game_id>", views.play, name="play"),
+    path("play/<int:game_id>/state.json", views.game_state, name="game_state"),
     path("games/<int:game_id>", views.game_summary, name="game_summary"),
+    path("rounds/<int:round_id>/start", views.round_begin, name="round_begin"),
+    path("rounds/<int:round_id>/guess", views.round_guess, name="round_guess"),
     path("rounds/<int:round_id>/submit", views.round_submit, name="round_submit"),
     path("rounds/<int:round_id>/result", views.round_result, name="round_result"),
     path("rounds/<int:round_id>/result.json", views.round_result_json, name="round_result_json"),
     path("rounds/<int:round_id>/flag", views.round_flag, name="round_flag"),
     path("drawings/<int:drawing_id>.png", views.drawing_png, name="drawing_png"),
+    path("drawings/<int:drawing_id>/seen.png", views.drawing_seen_png, name="drawing_seen_png"),
     # Accounts
     path("accounts/signup", views.signup, name="signup"),
     path("accounts/login", views.login_view, name="login"),

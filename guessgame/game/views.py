@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import io
 import logging
 
+import numpy as np
 from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model, login, logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import RequestDataTooBig, TooManyFieldsSent, TooManyFilesSent
+from django.core.exceptions import RequestDataTooBig
 from django.db import IntegrityError, transaction
 from django.http import (
     Http404,
@@ -19,17 +21,18 @@ from django.http import (
     HttpResponseRedirect,
     JsonResponse,
 )
-from django.http.multipartparser import MultiPartParserError
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django_ratelimit.decorators import ratelimit
+from PIL import Image
 
 from guessgame.game import constants, scoring, selectors, services, words
 from guessgame.game.forms import SignupForm
-from guessgame.game.models import Drawing, Game, Round
+from guessgame.game.models import Drawing, Game, Round, is_guest
 from guessgame.inputs import BadInput, parse_json
 from inference.preprocess import MAX_BYTES, DrawingError
 
@@ -80,13 +83,18 @@ def home(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def scoring_rules(request: HttpRequest) -> HttpResponse:
-    example = scoring.score_round(target=7, predicted=7, confidence=0.9, seconds=6, streak=2)
+    example_seconds = 6
+    example = scoring.score_round(
+        target=7, predicted=7, confidence=0.9, seconds=example_seconds, streak=2
+    )
     return render(
         request,
         "game/scoring.html",
         {
             "rules": scoring,
             "example": example,
+            "example_seconds": example_seconds,
+            "abandoned_seconds": round(constants.ABANDONED_AFTER.total_seconds()),
             "threshold_percent": round(constants.SCORE_THRESHOLD * 100),
             "max_streak": scoring.STREAK_POINTS * scoring.STREAK_CAP,
         },
@@ -169,7 +177,9 @@ def leaderboard(request: HttpRequest) -> HttpResponse:
 
 @require_GET
 def profile(request: HttpRequest, username: str) -> HttpResponse:
-    player = get_object_or_404(get_user_model(), username=username, is_active=True)
+    player = get_object_or_404(
+        get_user_model(), username=username, is_active=True, guest__isnull=True
+    )
     stats = selectors.profile_stats(player=player)
     return render(
         request,
@@ -180,6 +190,8 @@ def profile(request: HttpRequest, username: str) -> HttpResponse:
 
 @login_required
 def my_profile(request: HttpRequest) -> HttpResponse:
+    if is_guest(request.user):
+        return redirect("signup")
     return redirect("profile", username=request.user.get_username())
 
 
@@ -203,6 +215,8 @@ class AccountDeleteForm(forms.Form):
     def __init__(self, *args, user, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.user = user
+        if is_guest(user):  # a guest has no password: the button is the confirmation
+            del self.fields["password"]
 
     def clean_password(self) -> str:
         password = self.cleaned_data["password"]
@@ -233,13 +247,23 @@ def account_delete(request: HttpRequest) -> HttpResponse:
 
 
 # ---------------------------------------------------------------------------
-# A scored game
+# A scored game: one page, driven by JSON
 # ---------------------------------------------------------------------------
 
 
+def _guest_rate(group: str, request: HttpRequest) -> str | None:
+    return None if settings.GUEST_RATE == "off" else settings.GUEST_RATE
+
+
 @require_POST
-@login_required
+@ratelimit(key="ip", rate=_guest_rate, method="POST", block=False)
 def game_new(request: HttpRequest) -> HttpResponse:
+    """A new game; someone not signed in plays it as a guest, no form to fill in."""
+    if not request.user.is_authenticated:
+        if getattr(request, "limited", False):
+            return rate_limited(request)
+        guest = services.guest_create()
+        login(request, guest, backend="django.contrib.auth.backends.ModelBackend")
     game = services.game_start(player=request.user)
     return redirect("play", game_id=game.pk)
 
@@ -254,100 +278,206 @@ def _own_round(request: HttpRequest, round_id: int) -> Round:
     )
 
 
+def _revealed_round(request: HttpRequest, round_id: int) -> Round:
+    """The player's round, if its target may be seen: a round not started is a 404."""
+    round = _own_round(request, round_id)
+    if not round.is_revealed:
+        raise Http404("No such round yet.")
+    return round
+
+
 @never_cache
 @require_GET
 @login_required
 def play(request: HttpRequest, game_id: int) -> HttpResponse:
-    """Show the current round and start its clock; a finished game goes to its summary."""
+    """The game's one page. Showing it starts nothing: the player starts each round."""
     game = _own_game(request, game_id)
-    current = services.game_current_round(game=game)
-    if current is None:
+    if services.game_current_round(game=game) is None:
         return redirect("game_summary", game_id=game.pk)
-    services.round_start(round=current)
-    game.refresh_from_db(fields=["score"])
-    return render(
-        request,
-        "game/play.html",
+    numbers = range(1, constants.ROUNDS_PER_GAME + 1)
+    return render(request, "game/play.html", {"game": game, "round_numbers": numbers})
+
+
+def _round_state(current: Round, *, now) -> dict:
+    """A round as the page needs it; its target only once its clock runs."""
+    state = {
+        "id": current.pk,
+        "number": current.number,
+        "started": current.started_at is not None,
+        "seconds_left": round(current.seconds_left(now), 3),
+        "start_url": reverse("round_begin", args=[current.pk]),
+        "guess_url": reverse("round_guess", args=[current.pk]),
+        "submit_url": reverse("round_submit", args=[current.pk]),
+        "result_url": reverse("round_result_json", args=[current.pk]),
+    }
+    if current.started_at is not None:
+        state["target"] = current.target
+    return state
+
+
+def _game_state(game: Game) -> dict:
+    """The game for its page: score, the rounds played so far, and the one to play."""
+    now = timezone.now()
+    current = services.game_current_round(game=game, now=now)
+    game.refresh_from_db()
+    drawings = {
+        d.round_id: d
+        for d in Drawing.objects.filter(round__game=game).only(
+            "round_id", "prediction_status", "predicted_digit", "not_digit"
+        )
+    }
+    played = [
         {
-            "game": game,
-            "round": current,
-            "seconds_left": round(current.seconds_left(), 2),
+            "number": r.number,
+            "target": r.target,
+            "points": r.points,
+            "scored": r.scored,
+            "recognised": r.points > 0,
+        }
+        for r in game.rounds.order_by("number")
+        if r.is_played and r.started_at is not None
+    ]
+    return {
+        "game": {
+            "id": game.pk,
+            "score": game.score,
+            "finished": game.is_finished,
+            "pending": any(
+                d.prediction_status == Drawing.Prediction.PENDING for d in drawings.values()
+            ),
+            "summary_url": reverse("game_summary", args=[game.pk]),
         },
-    )
+        "played": played,
+        "round": None if current is None else _round_state(current, now=now),
+    }
+
+
+@never_cache
+@require_GET
+@login_required
+def game_state(request: HttpRequest, game_id: int) -> JsonResponse:
+    return JsonResponse(_game_state(_own_game(request, game_id)))
+
+
+@require_POST
+@login_required
+def round_begin(request: HttpRequest, round_id: int) -> JsonResponse:
+    """Start the round's clock (the player tapped Start) and reveal its target."""
+    round = _own_round(request, round_id)
+    try:
+        round = services.round_begin(round=round, player=request.user)
+    except services.GameError as exc:
+        return _error(str(exc), exc.status)
+    return JsonResponse(_round_state(round, now=timezone.now()))
 
 
 STROKES_MAX_BYTES = 512 * 1024
-"""The strokes' JSON, in characters: MAX_POINTS points of three numbers fit in 200 KB."""
+"""A round's strokes as JSON, in bytes: MAX_POINTS points of three numbers fit in 200 KB."""
 
-STROKES_DEPTH = 3
-"""``[[[x...], [y...], [t...]], ...]``: strokes, their three axes, the numbers."""
+STROKES_DEPTH = 4
+"""``{"strokes": [[[x...], [y...], [t...]], ...]}``: the body, strokes, axes, numbers."""
 
 
-def _read_submission(request: HttpRequest) -> tuple[bytes, object]:
-    """The PNG and the decoded strokes of a round, sent as play.js sends them.
-
-    That is multipart/form-data with a file named "image" and a JSON field "strokes".
-    Anything else raises GameError with the status to answer (400, 413 or 415), so a
-    malformed body is a clear JSON error, never Django's HTML page or a 500.
-    """
+def _read_strokes(request: HttpRequest) -> object:
+    """The strokes of ``{"strokes": [[[x...], [y...], [t...]], ...]}``, the JSON body the
+    game page sends. A picture is never taken: the server draws the strokes itself."""
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
         length = 0
-    if length > settings.REQUEST_MAX_BYTES:  # guessgame.body_limit refuses it first
+    if length > STROKES_MAX_BYTES:
         raise services.GameError(
-            f"The drawing is too large: the limit is {MAX_BYTES:,} bytes.", status=413
+            f"The strokes are too large: the limit is {STROKES_MAX_BYTES:,} bytes.", status=413
         )
-    if request.content_type != "multipart/form-data":
+    if request.content_type != "application/json":
         raise services.GameError(
-            "Send the drawing as multipart/form-data: a PNG file named 'image' and "
-            "its 'strokes' as JSON.",
+            'Send the drawing as JSON, {"strokes": [[[x...], [y...], [t ms...]], ...]}: '
+            "the server draws your strokes itself and takes no picture.",
             status=415,
         )
     try:
-        upload = request.FILES.get("image")
-        raw_strokes = request.POST.get("strokes")
+        body = parse_json(
+            request.body, what="The strokes", max_bytes=STROKES_MAX_BYTES, max_depth=STROKES_DEPTH
+        )
     except RequestDataTooBig as exc:
         raise services.GameError("The strokes are too large to store.", status=413) from exc
-    except (MultiPartParserError, TooManyFieldsSent, TooManyFilesSent) as exc:
-        raise services.GameError("The form data is malformed and cannot be read.") from exc
-    if upload is None:
-        raise services.GameError("Send the drawing as a PNG file named 'image'.")
-    if upload.size > MAX_BYTES:
-        raise services.GameError(
-            f"The drawing is too large: the limit is {MAX_BYTES:,} bytes.", status=413
-        )
-    if raw_strokes is None:
-        raise services.GameError("Send the drawing's strokes as JSON in a field named 'strokes'.")
-    try:
-        strokes = parse_json(
-            raw_strokes, what="The strokes", max_bytes=STROKES_MAX_BYTES, max_depth=STROKES_DEPTH
-        )
     except BadInput as exc:
         raise services.GameError(str(exc), status=exc.status) from exc
-    return upload.read(), strokes
+    if not isinstance(body, dict) or "strokes" not in body:
+        raise services.GameError('Send the drawing as {"strokes": [...]}.')
+    return body["strokes"]
+
+
+def _points(round: Round) -> dict:
+    """The round's points, the game's total, and where the round's points came from."""
+    game = round.game
+    game.refresh_from_db(fields=["score", "finished_at"])
+    result = services.game_round_scores(game=game)[round.pk]
+    answer = {"points": round.points, "game_score": game.score, "breakdown": None}
+    if result.total == round.points and result.recognised:
+        answer["breakdown"] = {"base": result.base, "speed": result.speed, "streak": result.streak}
+    return answer
+
+
+@require_POST
+@login_required
+@ratelimit(key="user_or_ip", rate=_api_rate, method="POST", block=False)
+def round_guess(request: HttpRequest, round_id: int) -> JsonResponse:
+    """The model's live guess of the round's drawing; names the target, ends the round."""
+    from inference.client import PredictionFailed, WorkerUnavailable
+
+    if getattr(request, "limited", False):
+        return _error("Too many guesses: please slow down a little.", 429)
+    try:
+        guess = services.round_guess(
+            round=_own_round(request, round_id), player=request.user,
+            strokes=_read_strokes(request),
+        )  # fmt: skip
+    except (services.GameError, DrawingError) as exc:
+        return _error(str(exc), exc.status)
+    except (WorkerUnavailable, PredictionFailed):
+        return _error("The model is busy right now; asking again in a moment.", 503)
+    prediction = guess.prediction
+    answer = {
+        "blank": prediction.blank,
+        "digit": prediction.digit,
+        "not_digit": prediction.not_digit,
+        "confidence": prediction.confidence,
+        "probabilities": [float(p) for p in prediction.probabilities],
+        "recognised": guess.recognised,
+        "seconds_left": round(guess.round.seconds_left(), 3),
+    }
+    if prediction.not_digit:
+        answer["message"] = words.NOT_A_DIGIT
+    if guess.recognised:
+        answer.update(_points(guess.round))
+    return JsonResponse(answer)
 
 
 @require_POST
 @login_required
 def round_submit(request: HttpRequest, round_id: int) -> JsonResponse:
-    """Store the drawing once (JSON answer for play.js); the worker scores it."""
+    """End the round with its last drawing (the bell, or the player is done); the worker
+    scores it. An empty canvas ends the round with no points."""
     round = _own_round(request, round_id)
-    result_url = reverse("round_result", args=[round.pk])
+    result_url = reverse("round_result_json", args=[round.pk])
     try:
-        png, strokes = _read_submission(request)
-        drawing = services.round_submit(round=round, player=request.user, png=png, strokes=strokes)
+        drawing = services.round_submit(
+            round=round, player=request.user, strokes=_read_strokes(request)
+        )
     except services.AlreadySubmitted as exc:
         return JsonResponse({"error": str(exc), "result_url": result_url}, status=exc.status)
     except (services.GameError, DrawingError) as exc:
         return _error(str(exc), exc.status)
+    if drawing is None:
+        return JsonResponse({"drawing": None, "late": False, "result_url": result_url})
     return JsonResponse(
         {"drawing": drawing.pk, "late": drawing.late, "result_url": result_url}, status=201
     )
 
 
 def _round_outcome(round: Round) -> dict:
-    """What the result page shows and result.js polls for.
+    """What the result page shows and the game page asks for after the bell.
 
     A drawing the model calls "not a digit" has ``not_digit`` true, ``digit`` null and
     ``message`` the sentence the page shows instead of a digit.
@@ -362,6 +492,12 @@ def _round_outcome(round: Round) -> dict:
     is_last = game.is_finished or not game.rounds.filter(number__gt=round.number).exists()
     waited = (timezone.now() - drawing.created_at).total_seconds() if drawing else 0.0
     pending = drawing is not None and drawing.prediction_status == Drawing.Prediction.PENDING
+    if drawing is not None:
+        status = drawing.prediction_status
+    elif round.scored and round.submitted_at is not None:
+        status = "empty"
+    else:
+        status = "timeout" if round.scored else "playing"
     outcome = {
         "round": round.number,
         "target": round.target,
@@ -371,7 +507,7 @@ def _round_outcome(round: Round) -> dict:
         "game_finished": game.is_finished,
         "next_url": reverse("game_summary" if is_last else "play", args=[game.pk]),
         "is_last": is_last,
-        "status": "timeout" if drawing is None else drawing.prediction_status,
+        "status": status,
         "model_busy": pending and waited >= constants.MODEL_BUSY_SECONDS,
         "earlier_pending": False,
         "late": bool(drawing and drawing.late),
@@ -400,7 +536,6 @@ def _round_outcome(round: Round) -> dict:
         if result.total == round.points and result.recognised:
             outcome["breakdown"] = {
                 "base": result.base,
-                "confidence": result.confidence,
                 "speed": result.speed,
                 "streak": result.streak,
             }
@@ -411,7 +546,7 @@ def _round_outcome(round: Round) -> dict:
 @require_GET
 @login_required
 def round_result(request: HttpRequest, round_id: int) -> HttpResponse:
-    return _render_result(request, _own_round(request, round_id))
+    return _render_result(request, _revealed_round(request, round_id))
 
 
 def _render_result(request: HttpRequest, round: Round, *, status: int = 200) -> HttpResponse:
@@ -433,13 +568,13 @@ def _render_result(request: HttpRequest, round: Round, *, status: int = 200) -> 
 @require_GET
 @login_required
 def round_result_json(request: HttpRequest, round_id: int) -> JsonResponse:
-    return JsonResponse(_round_outcome(_own_round(request, round_id)))
+    return JsonResponse(_round_outcome(_revealed_round(request, round_id)))
 
 
 @require_POST
 @login_required
 def round_flag(request: HttpRequest, round_id: int) -> HttpResponse:
-    round = _own_round(request, round_id)
+    round = _revealed_round(request, round_id)
     drawing = Drawing.objects.filter(round=round).first()
     if drawing is None:
         raise Http404("This round has no drawing to flag.")
@@ -457,15 +592,23 @@ def round_flag(request: HttpRequest, round_id: int) -> HttpResponse:
 @require_GET
 @login_required
 def game_summary(request: HttpRequest, game_id: int) -> HttpResponse:
+    """The gallery: every drawing, what the model saw, its top guesses and the points.
+
+    An unfinished game shows only the rounds played: a later round's target is unknown
+    until the player starts it.
+    """
     game = _own_game(request, game_id)
+    playable = False
     if game.finished_at is None:
-        services.game_current_round(game=game)  # times out a round whose clock ran out
+        playable = services.game_current_round(game=game) is not None
         game.refresh_from_db()
     rounds = list(game.rounds.order_by("number"))
+    if not game.is_finished:
+        rounds = [r for r in rounds if r.is_played and r.started_at is not None]
     drawings = {d.round_id: d for d in Drawing.objects.filter(round__game=game)}
     rows = [(r, drawings.get(r.pk)) for r in rounds]
     pending = any(d is not None and d.prediction_status == "pending" for _, d in rows)
-    playable = any(not r.scored and drawings.get(r.pk) is None for r in rounds)
+    guest = is_guest(request.user)
     return render(
         request,
         "game/summary.html",
@@ -474,7 +617,10 @@ def game_summary(request: HttpRequest, game_id: int) -> HttpResponse:
             "rows": rows,
             "pending": pending,
             "playable": playable,
-            "rank": selectors.player_rank(player=request.user) if game.is_finished else None,
+            "guest": guest,
+            "rank": selectors.player_rank(player=request.user)
+            if game.is_finished and not guest
+            else None,
         },
     )
 
@@ -487,6 +633,23 @@ def drawing_png(request: HttpRequest, drawing_id: int) -> HttpResponse:
     if drawing.player_id != request.user.pk and not request.user.is_staff:
         raise Http404("No such drawing.")
     response = HttpResponse(bytes(drawing.image_png), content_type="image/png")
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@require_GET
+@login_required
+def drawing_seen_png(request: HttpRequest, drawing_id: int) -> HttpResponse:
+    """What the model saw of a stored drawing: its 28x28 input, white ink on black."""
+    drawing = get_object_or_404(Drawing, pk=drawing_id)
+    if drawing.player_id != request.user.pk and not request.user.is_staff:
+        raise Http404("No such drawing.")
+    if not drawing.pixels:
+        raise Http404("The model has not seen this drawing.")
+    levels = np.frombuffer(bytes(drawing.pixels), dtype=np.uint8).reshape(28, 28)
+    buffer = io.BytesIO()
+    Image.fromarray(levels, mode="L").save(buffer, format="PNG")
+    response = HttpResponse(buffer.getvalue(), content_type="image/png")
     response["Cache-Control"] = "private, max-age=3600"
     return response
 
@@ -505,22 +668,47 @@ def _form_status(form: forms.Form) -> int:
 def signup(request: HttpRequest) -> HttpResponse:
     if getattr(request, "limited", False):
         return rate_limited(request)
-    if request.user.is_authenticated:
+    guest = is_guest(request.user)
+    if request.user.is_authenticated and not guest:
         return redirect("home")
-    form = SignupForm(request.POST if request.method == "POST" else None)
+    # A guest signing up keeps their account, so their games (and this one) are kept.
+    form = SignupForm(
+        request.POST if request.method == "POST" else None,
+        instance=request.user if guest else None,
+    )
+    next_url = request.POST.get("next") or request.GET.get("next") or ""
+    if not url_has_allowed_host_and_scheme(
+        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        next_url = ""
     if form.is_bound and form.is_valid():
         try:
             with transaction.atomic():
                 user = form.save()
+                if guest:
+                    services.guest_claimed(user=user)
         except IntegrityError:
             # Another sign-up took the name (in some case) after clean_username looked:
             # the unique index on LOWER(username) refused this one.
             form.add_error("username", SignupForm.NAME_TAKEN)
-            return render(request, "registration/signup.html", {"form": form}, status=400)
+            return render(
+                request,
+                "registration/signup.html",
+                {"form": form, "guest": guest, "next": next_url},
+                status=400,
+            )
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        messages.success(request, f"Welcome, {user.get_username()}! Ready for a game?")
-        return redirect("home")
-    return render(request, "registration/signup.html", {"form": form}, status=_form_status(form))
+        if guest:
+            messages.success(request, f"Welcome, {user.get_username()}! Your games are saved.")
+        else:
+            messages.success(request, f"Welcome, {user.get_username()}! Ready for a game?")
+        return redirect(next_url or "home")
+    return render(
+        request,
+        "registration/signup.html",
+        {"form": form, "guest": guest, "next": next_url},
+        status=_form_status(form),
+    )
 
 
 class InvalidFormIs400:

@@ -3,8 +3,11 @@
 // Strokes are kept Quick, Draw!-style, [[x...], [y...], [t ms...]] in canvas CSS pixels
 // (0..CANVAS_PX, whatever size the canvas is shown at), and exported as a CANVAS_PX PNG
 // with black ink on a transparent background and a round pen of PEN_PX: exactly what
-// inference.canvas.render_strokes draws, so the model sees what it was trained for.
+// inference.canvas.render_strokes draws, so the model sees what it was trained for (the
+// game sends only the strokes, and the server draws them with that renderer).
 // CANVAS_PX and PEN_PX come from the template's data- attributes, never from here.
+// Times are milliseconds from the first point, or from `clock()` when the page gives
+// one (the game: milliseconds since the server started the round).
 
 const SCALE_STEP = 1.15;
 
@@ -34,7 +37,7 @@ function paint(ctx, strokes, pen) {
 }
 
 export class DrawingPad {
-  constructor(root, { onChange = () => {}, onStrokeEnd = () => {} } = {}) {
+  constructor(root, { onChange = () => {}, onStrokeEnd = () => {}, clock = null } = {}) {
     this.root = root;
     this.size = Number(root.dataset.canvasPx);
     this.pen = Number(root.dataset.penPx);
@@ -42,6 +45,7 @@ export class DrawingPad {
     this.ctx = this.canvas.getContext("2d");
     this.onChange = onChange;
     this.onStrokeEnd = onStrokeEnd;
+    this.clock = clock;
     this.strokes = [];
     this.history = [];
     this.mode = "freehand";
@@ -117,6 +121,7 @@ export class DrawingPad {
   changed(final) {
     this.version += 1;
     this.root.dataset.version = String(this.version);
+    this.root.dataset.strokes = String(this.strokes.length);
     this.redraw();
     this.updateButtons();
     this.onChange(this);
@@ -154,6 +159,21 @@ export class DrawingPad {
     this.history = [];
     this.t0 = null;
     this.changed(false);
+  }
+
+  /** Strokes exported earlier (a reload mid-round), drawn again as they were. */
+  restore(exported) {
+    this.strokes = exported.map(([xs, ys, ts]) => ({ xs: xs.slice(), ys: ys.slice(), ts: ts.slice() }));
+    this.history = [];
+    this.changed(true);
+  }
+
+  /** True while any ink is on the canvas (a drawing can be moved partly off it). */
+  hasInkOnCanvas() {
+    if (!this.strokes.length) return false;
+    const { x0, y0, x1, y1 } = this.bounds();
+    const r = this.pen / 2;
+    return x1 + r > 0 && y1 + r > 0 && x0 - r < this.size && y0 - r < this.size;
   }
 
   bounds() {
@@ -196,6 +216,7 @@ export class DrawingPad {
   }
 
   now() {
+    if (this.clock) return Math.max(0, Math.round(this.clock()));
     if (this.t0 === null) this.t0 = performance.now();
     return Math.round(performance.now() - this.t0);
   }
@@ -211,7 +232,9 @@ export class DrawingPad {
         this.history.pop();
         return;
       }
-      this.active = { id: e.pointerId, kind: "move", x, y, start: copyStrokes(this.strokes) };
+      const { x0, y0, x1, y1 } = this.bounds();
+      const centre = { cx: (x0 + x1) / 2, cy: (y0 + y1) / 2 };
+      this.active = { id: e.pointerId, kind: "move", x, y, centre, start: copyStrokes(this.strokes) };
       return;
     }
     const t = this.now();
@@ -227,8 +250,10 @@ export class DrawingPad {
     e.preventDefault();
     if (a.kind === "move") {
       const [x, y] = this.point(e);
-      const dx = x - a.x;
-      const dy = y - a.y;
+      // The drawing's centre stays on the canvas: it can hang off an edge, never leave.
+      const { cx, cy } = a.centre;
+      const dx = Math.min(this.size - cx, Math.max(-cx, x - a.x));
+      const dy = Math.min(this.size - cy, Math.max(-cy, y - a.y));
       this.strokes = a.start.map((s) => ({
         xs: s.xs.map((v) => v + dx),
         ys: s.ys.map((v) => v + dy),
@@ -288,10 +313,11 @@ export class DrawingPad {
     paint(ctx, this.strokes, this.pen);
   }
 
-  /** Strokes for the server: [[x...], [y...], [t...]], inside the canvas, 0.1 px. */
+  /** Strokes for the server: [[x...], [y...], [t...]], to 0.1 px. Ink moved partly off
+   * the canvas keeps its place there: the server, like the canvas, draws none of it. */
   exportStrokes() {
-    const clamp = (v) => Math.round(Math.min(this.size, Math.max(0, v)) * 10) / 10;
-    return this.strokes.map((s) => [s.xs.map(clamp), s.ys.map(clamp), s.ts.slice()]);
+    const tenth = (v) => Math.round(v * 10) / 10;
+    return this.strokes.map((s) => [s.xs.map(tenth), s.ys.map(tenth), s.ts.slice()]);
   }
 
   /** The drawing as the model's PNG: CANVAS_PX square, black ink, transparent paper. */
@@ -306,75 +332,6 @@ export class DrawingPad {
   }
 }
 
-/** Calls fn at most every `ms` while changes keep coming, and once after the last. */
-export function throttle(fn, ms) {
-  let timer = null;
-  let again = false;
-  const run = () => {
-    timer = null;
-    if (again) {
-      again = false;
-      fn();
-      timer = setTimeout(run, ms);
-    }
-  };
-  return () => {
-    again = true;
-    if (timer === null) timer = setTimeout(run, ms);
-  };
-}
-
 export function csrfToken() {
   return document.querySelector('input[name="csrfmiddlewaretoken"]')?.value || "";
-}
-
-/** POST the drawing to the live-guess endpoint, one request at a time, newest wins. */
-export function liveGuesser(url, pad, { onResult, onError, onBlank }) {
-  const RETRY_MS = 2000;
-  const RETRIES = 5;
-  let inFlight = false;
-  let dirty = false;
-  let retries = 0;
-  async function send() {
-    if (inFlight) {
-      dirty = true;
-      return;
-    }
-    if (pad.isEmpty()) {
-      onBlank();
-      pad.root.dataset.guessedVersion = String(pad.version);
-      return;
-    }
-    inFlight = true;
-    dirty = false;
-    const version = pad.version;
-    try {
-      const body = new FormData();
-      body.append("image", await pad.toBlob(), "drawing.png");
-      const response = await fetch(url, {
-        method: "POST",
-        body,
-        headers: { "X-CSRFToken": csrfToken(), Accept: "application/json" },
-        credentials: "same-origin",
-      });
-      const data = await response.json().catch(() => ({}));
-      if (pad.isEmpty()) onBlank();
-      else if (!response.ok) {
-        onError(data.error || "The model could not answer.", response.status);
-        // A busy model: ask again for the same drawing, a few times.
-        if (response.status === 503 && retries++ < RETRIES) setTimeout(send, RETRY_MS);
-      } else if (data.blank) onBlank();
-      else {
-        retries = 0;
-        onResult(data);
-      }
-    } catch {
-      onError("No connection to the server.", 0);
-    } finally {
-      inFlight = false;
-      pad.root.dataset.guessedVersion = String(version);
-      if (dirty) send();
-    }
-  }
-  return send;
 }

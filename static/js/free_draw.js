@@ -1,6 +1,8 @@
 // Free draw: the original demo. Live guess, threshold slider, bar chart, PNG download.
-import { DrawingPad, liveGuesser, throttle } from "./canvas.js";
+import { DrawingPad } from "./canvas.js";
 import { renderChart, setThreshold } from "./chart.js";
+import { request } from "./http.js";
+import { LiveGuesser } from "./live.js";
 
 const page = document.getElementById("free-draw");
 const main = document.getElementById("guess-main");
@@ -47,10 +49,17 @@ function blank() {
 const pad = new DrawingPad(page.querySelector("[data-canvas]"), {
   onChange: (p) => {
     download.disabled = p.isEmpty();
-    guessSoon();
+    guesser.drawing();
   },
+  onStrokeEnd: () => guesser.penUp(),
 });
-const guess = liveGuesser(page.dataset.guessUrl, pad, {
+const guesser = new LiveGuesser(pad, {
+  intervalMs: Number(page.dataset.intervalMs),
+  ask: async (p) => {
+    const form = new FormData();
+    form.append("image", await p.toBlob(), "drawing.png");
+    return request(page.dataset.guessUrl, { method: "POST", form });
+  },
   onResult: (data) => {
     last = data;
     show();
@@ -62,7 +71,6 @@ const guess = liveGuesser(page.dataset.guessUrl, pad, {
     page.dataset.state = "error";
   },
 });
-const guessSoon = throttle(guess, Number(page.dataset.debounceMs));
 
 slider.addEventListener("input", show);
 download.addEventListener("click", async () => {

@@ -35,6 +35,12 @@ function show(o) {
   if (o.status === "timeout") {
     main.textContent = "Time ran out";
     sub.textContent = "No drawing was sent in time.";
+  } else if (o.status === "empty") {
+    main.textContent = "No drawing";
+    sub.textContent = "The round ended with an empty canvas.";
+  } else if (o.status === "playing") {
+    main.textContent = "Still playing";
+    sub.textContent = "This round is not over yet.";
   } else if (o.status === "failed") {
     main.textContent = "The model could not read this drawing";
     sub.textContent = "No points this time.";

@@ -24,6 +24,8 @@ CHROMIUM_ARGS = [
 ]
 DESKTOP = {"width": 1280, "height": 800}
 PHONE = {"width": 360, "height": 740}
+PHONE_SMALL = {"width": 360, "height": 640}
+"""A small phone: the live guess must be visible here without scrolling while drawing."""
 PHONE_390 = {"width": 390, "height": 844}
 """A common phone of today (iPhone 12-15 class), in CSS pixels."""
 SCREENSHOTS = ROOT / "var" / "screenshots"
@@ -58,13 +60,21 @@ def page(browser):
     assert not errors, f"JavaScript errors: {errors}"
 
 
-def shoot(page, name: str) -> Path:
-    """A full-page screenshot under var/screenshots/, named after the page and size."""
+def shoot(page, name: str, *, full_page: bool = True) -> Path:
+    """A screenshot under var/screenshots/, named after the page and size: the whole page,
+    or (``full_page=False``) what the screen shows without scrolling."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    size = "phone" if page.viewport_size["width"] < 600 else "desktop"
+    width, height = page.viewport_size["width"], page.viewport_size["height"]
+    size = (
+        "desktop"
+        if width >= 600
+        else "phone"
+        if (width, height) == (360, 740)
+        else f"{width}x{height}"
+    )
     path = SCREENSHOTS / f"{name}-{size}.png"
     page.wait_for_timeout(400)  # let the bar chart's 0.2 s transition finish
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path), full_page=full_page)
     return path
 
 
@@ -75,21 +85,32 @@ def fits_the_width(page) -> bool:
     )
 
 
-def draw_digit(page, digit: int, lines=None) -> None:
-    """Draw with the mouse along the digit's polylines, in canvas CSS pixels (225 square)."""
+PACE_MS = 12
+"""Between two mouse moves of 10 canvas px: under 1 px/ms, a person's pace (the game
+refuses strokes drawn faster than a hand can move)."""
+
+
+def draw_digit(page, digit: int, lines=None, *, scroll: bool = True, up: bool = True) -> None:
+    """Draw with the mouse along the digit's polylines, in canvas CSS pixels (225 square),
+    at a person's pace. ``scroll=False`` draws where the canvas is (the test checks it is
+    in view); ``up=False`` keeps the pen down at the end of the last stroke."""
     page.locator("[data-canvas][data-ready]").wait_for()
     canvas = page.locator("canvas.draw-canvas")
-    canvas.scroll_into_view_if_needed()
+    if scroll:
+        canvas.scroll_into_view_if_needed()
     box = canvas.bounding_box()
     scale = box["width"] / 225
-    for line in lines or DIGIT_POLYLINES[digit]:
+    lines = lines or DIGIT_POLYLINES[digit]
+    for number, line in enumerate(lines, start=1):
         points = densify(line, step=10)
         x, y = points[0]
         page.mouse.move(box["x"] + x * scale, box["y"] + y * scale)
         page.mouse.down()
         for x, y in points[1:]:
+            page.wait_for_timeout(PACE_MS)
             page.mouse.move(box["x"] + x * scale, box["y"] + y * scale)
-        page.mouse.up()
+        if up or number < len(lines):
+            page.mouse.up()
 
 
 def wait_for_live_guess(page) -> None:

@@ -133,3 +133,29 @@ def test_free_draw_says_in_words_that_a_scribble_is_not_a_digit(
     expect(main).to_have_text(NOT_A_DIGIT)
     assert fits_the_width(page)
     shoot(page, "free-draw-not-digit")
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_threshold_line_follows_the_slider(page, live_server):
+    """A CSS rule once set the line's own --threshold, so the slider never moved it."""
+    page.goto(live_server.url + "/draw")
+    line = page.locator(".chart-threshold")
+    plot = page.locator(".chart-plot")
+
+    def height_above_zero() -> float:
+        """The line's height over the chart's bars, as a share of the axis (0 to 1)."""
+        return page.evaluate(
+            """() => {
+                const box = (css) => document.querySelector(css).getBoundingClientRect();
+                const line = box(".chart-threshold");
+                const bar = box("[data-digit='0'] .chart-bar");
+                return (bar.bottom - line.top) / bar.height;
+            }"""
+        )
+
+    expect(line).to_be_visible()
+    assert plot.count() == 1
+    for threshold in (0.5, 0.75, 0.95):
+        page.locator("#threshold").fill(str(threshold))
+        assert height_above_zero() == pytest.approx(threshold, abs=0.03), threshold
+    shoot(page, "free-draw-threshold")

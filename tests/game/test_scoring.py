@@ -16,10 +16,10 @@ def score(**kwargs):
     return score_round(**args)
 
 
-def test_a_correct_sure_guess_scores_the_base_and_bonuses():
+def test_an_instant_recognition_scores_the_base_and_all_the_speed_points():
     result = score(confidence=1.0, seconds=0.0, streak=0)
     assert result.recognised
-    assert result.total == scoring.BASE_POINTS + scoring.CONFIDENCE_POINTS + scoring.SPEED_POINTS
+    assert result.total == scoring.BASE_POINTS + scoring.SPEED_POINTS
 
 
 def test_a_wrong_guess_scores_nothing_however_sure():
@@ -48,8 +48,9 @@ def test_nan_confidence_scores_nothing():
     assert score(confidence=math.nan).total == 0
 
 
-def test_higher_confidence_scores_more():
-    assert score(confidence=0.95).total > score(confidence=0.7).total
+def test_confidence_beyond_the_threshold_earns_nothing_more():
+    """Every clear drawing used to score the full confidence points: only speed counts."""
+    assert score(confidence=0.99).total == score(confidence=THRESHOLD).total
 
 
 def test_a_faster_drawing_scores_more():
@@ -100,8 +101,14 @@ def test_a_round_of_a_game_scores_what_score_round_gives_it():
 
 def test_the_documented_example_adds_up():
     result = score_round(target=7, predicted=7, confidence=0.9, seconds=6, streak=2)
-    assert result.total == result.base + result.confidence + result.speed + result.streak
-    assert result.total == 100 + 75 + 70 + 50
+    assert result.total == result.base + result.speed + result.streak
+    assert result.total == 100 + 140 + 50
+
+
+@pytest.mark.parametrize("seconds", [0, 1.5, 5, 10, 19.9, 20])
+def test_speed_points_fall_evenly_with_the_time_to_recognition(seconds):
+    expected = round(scoring.SPEED_POINTS * (1 - seconds / constants.ROUND_SECONDS))
+    assert score(seconds=seconds).speed == expected
 
 
 @given(

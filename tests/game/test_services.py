@@ -1,4 +1,3 @@
-import io
 import threading
 from datetime import timedelta
 from unittest import mock
@@ -7,11 +6,10 @@ import numpy as np
 import pytest
 from django.db import connection, connections
 from django.utils import timezone
-from PIL import Image
 
 from guessgame.game import constants, scoring, services
 from guessgame.game.models import Drawing, Game, Round
-from inference.preprocess import DrawingError
+from inference.canvas import render_strokes
 from tests.game.conftest import (
     drawing_of,
     finish_game,
@@ -23,12 +21,6 @@ from tests.game.conftest import (
 )
 
 pytestmark = pytest.mark.django_db
-
-
-def blank_png() -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGBA", (225, 225), (0, 0, 0, 0)).save(buffer, format="PNG")
-    return buffer.getvalue()
 
 
 # --- starting -----------------------------------------------------------------
@@ -75,19 +67,26 @@ def test_a_submitted_drawing_is_stored_with_its_label_and_queued_on_commit(
     assert Round.objects.get(pk=round.pk).submitted_at is not None
 
 
-def test_a_blank_canvas_is_refused_and_not_stored(game, player, queued):
+def test_an_empty_canvas_at_the_bell_ends_the_round_with_no_points_and_stores_nothing(
+    game, player, queued
+):
     round = first_round(game)
-    with pytest.raises(services.BlankDrawing, match="Draw something first"):
-        services.round_submit(round=round, player=player, png=blank_png(), strokes=[])
+    at_the_bell = round.started_at + constants.ROUND_DURATION
+
+    assert services.round_submit(round=round, player=player, strokes=[], now=at_the_bell) is None
+
+    round.refresh_from_db()
+    assert round.scored and round.points == 0
     assert not Drawing.objects.exists()
+    assert services.game_current_round(game=game, now=at_the_bell).number == 2
+    queued.assert_not_called()
 
 
-def test_a_file_that_is_not_a_png_is_refused_with_a_4xx(game, player, queued):
+def test_the_stored_drawing_is_the_servers_rendering_of_the_strokes(game, player, queued):
     round = first_round(game)
-    with pytest.raises(DrawingError) as error:
-        services.round_submit(round=round, player=player, png=b"not a png", strokes=[])
-    assert 400 <= error.value.status < 500
-    assert not Drawing.objects.exists()
+    drawing = submit(round, player)
+    png, strokes = drawing_of(round.target)
+    assert bytes(drawing.image_png) == render_strokes(strokes)
 
 
 @pytest.mark.parametrize(
@@ -97,7 +96,7 @@ def test_a_file_that_is_not_a_png_is_refused_with_a_4xx(game, player, queued):
         [[1, 2, 3]],
         [[[1, 2], [1], [0, 1]]],
         [[[1.0], [float("nan")], [0]]],
-        [[[-5], [1], [0]]],
+        [[[-5000], [1], [0]]],
         [[[1e9], [1], [0]]],
         [[[10**400], [1], [0]]],
         [[["1"], [1], [0]]],
@@ -121,9 +120,8 @@ def test_a_file_that_is_not_a_png_is_refused_with_a_4xx(game, player, queued):
 )
 def test_malformed_strokes_are_refused_and_nothing_is_stored(game, player, queued, strokes):
     round = first_round(game)
-    png, _ = drawing_of(round.target)
     with pytest.raises(services.InvalidStrokes):
-        services.round_submit(round=round, player=player, png=png, strokes=strokes)
+        services.round_submit(round=round, player=player, strokes=strokes)
     assert not Drawing.objects.exists()
 
 
@@ -431,7 +429,7 @@ def test_two_concurrent_submissions_of_a_round_count_once(player, queued):
     """Two tabs submit at the same moment, each on its own database connection."""
     game = services.game_start(player=player)
     round = first_round(game)
-    png, strokes = drawing_of(round.target)
+    _, strokes = drawing_of(round.target)
     barrier = threading.Barrier(2)
     outcomes = []
 
@@ -441,8 +439,8 @@ def test_two_concurrent_submissions_of_a_round_count_once(player, queued):
             services.round_submit(
                 round=Round.objects.select_related("game").get(pk=round.pk),
                 player=player,
-                png=png,
                 strokes=strokes,
+                now=round.started_at + timedelta(seconds=3),
             )
             outcomes.append("stored")
         except services.AlreadySubmitted:
@@ -488,3 +486,109 @@ def test_two_rounds_scored_at_once_keep_the_right_total(player, queued):
     assert game.score == sum(r.points for r in game.rounds.all()) > 0
     assert connection.vendor in {"sqlite", "postgresql"}
     assert np.all([d.round.scored for d in Drawing.objects.select_related("round")])
+
+
+# --- strokes a person drew in this round ------------------------------------------
+
+
+def strokes_from(points: list[tuple[float, float, float]]) -> list:
+    """One stroke from (x, y, t ms) points."""
+    return [[[p[0] for p in points], [p[1] for p in points], [p[2] for p in points]]]
+
+
+def test_strokes_drawn_at_a_hands_pace_within_the_clock_pass():
+    services.check_pace(
+        strokes_from([(10, 10, 0), (110, 10, 500), (110, 110, 1000)]), elapsed_ms=1500
+    )
+
+
+def test_strokes_timed_past_the_servers_clock_are_refused():
+    strokes = strokes_from([(10, 10, 0), (110, 10, 2000)])
+    with pytest.raises(services.NotDrawnByHand, match="only 1.0 s have passed"):
+        services.check_pace(strokes, elapsed_ms=1000)
+
+
+def test_a_stroke_faster_than_a_hand_is_refused():
+    fast = constants.MAX_PEN_SPEED * 10 + constants.PEN_SPEED_SLACK_PX + 1  # px in 10 ms
+    with pytest.raises(services.NotDrawnByHand, match="faster than a hand"):
+        services.check_pace(strokes_from([(0, 0, 0), (fast, 0, 10)]), elapsed_ms=5000)
+
+
+def test_strokes_whose_times_go_backwards_are_refused():
+    strokes = strokes_from([(0, 0, 300), (50, 0, 600)]) + strokes_from([(0, 50, 100)])
+    with pytest.raises(services.NotDrawnByHand, match="backwards"):
+        services.check_pace(strokes, elapsed_ms=5000)
+
+
+def test_a_dot_takes_no_time():
+    services.check_pace(strokes_from([(50, 50, 0)]), elapsed_ms=0)
+
+
+# --- rounds start in order, when the player asks -------------------------------------
+
+
+def test_only_the_current_round_can_start(game, player):
+    second = game.rounds.get(number=2)
+    with pytest.raises(services.RoundOver):
+        services.round_begin(round=second, player=player)
+    first = services.round_begin(round=game.rounds.get(number=1), player=player)
+    assert first.started_at is not None
+    assert Round.objects.get(pk=second.pk).started_at is None
+
+
+def test_a_round_is_recognised_once(game, player, queued):
+    round = first_round(game)
+    prepared = services.prepare_strokes(drawing_of(round.target)[1])
+    answer = probabilities_for(round.target, 0.9)
+    prediction = services.Prediction.from_probabilities(answer, model_version="test")
+    now = round.started_at + timedelta(seconds=3)
+    kwargs = {"round": round, "player": player, "prepared": prepared, "prediction": prediction}
+    services._record_recognition(strokes=drawing_of(round.target)[1], now=now, **kwargs)
+    with pytest.raises(services.AlreadySubmitted):
+        services._record_recognition(strokes=drawing_of(round.target)[1], now=now, **kwargs)
+    round.refresh_from_db()
+    expected = scoring.score_round(
+        target=round.target, predicted=round.target, confidence=0.9, seconds=3, streak=0
+    )
+    assert round.scored and round.points == expected.total
+    assert Drawing.objects.count() == 1
+
+
+# --- abandoned games ------------------------------------------------------------------
+
+
+def test_a_game_left_alone_finishes_by_itself_with_the_rounds_it_had(game, player, queued):
+    played = play_round(game, player, seconds=5)
+    later = timezone.now() + constants.ABANDONED_AFTER + timedelta(seconds=1)
+
+    assert services.finish_abandoned_games(now=timezone.now()) == 0  # not yet
+    assert services.finish_abandoned_games(now=later) == 1
+
+    game.refresh_from_db()
+    assert game.is_finished and game.score == played.points > 0
+    assert game.rounds.filter(scored=True).count() == 10
+    assert services.game_current_round(game=game) is None
+
+
+def test_a_round_still_running_keeps_a_game_open(game, player):
+    round = first_round(game)
+    Game.objects.filter(pk=game.pk).update(started_at=round.started_at - timedelta(hours=1))
+    just_before_the_bell = round.started_at + constants.ROUND_DURATION
+    assert not services.game_finish_if_abandoned(game=game, now=just_before_the_bell)
+
+
+# --- guests ---------------------------------------------------------------------------
+
+
+def test_a_guest_has_no_password_and_stays_off_the_leaderboard(player):
+    from guessgame.game import selectors
+
+    guest = services.guest_create()
+    finish_game(guest, correct_rounds=10)
+    finish_game(player, correct_rounds=1)
+
+    assert not guest.has_usable_password() and guest.username.startswith("guest-")
+    assert [g.player for g in selectors.best_games()] == [player]
+    assert selectors.player_rank(player=guest) is None
+    services.guest_claimed(user=guest)
+    assert [g.player for g in selectors.best_games()] == [guest, player]

@@ -8,7 +8,6 @@ from django.utils import timezone
 
 from guessgame.game import services, tasks
 from guessgame.game.models import Drawing, Game, Round
-from inference.canvas import render_strokes
 from tests.e2e.strokes import NOT_DIGITS, line_strokes
 from tests.game.conftest import first_round, probabilities_for, submit
 
@@ -121,7 +120,7 @@ def test_a_real_worker_calls_a_scribble_in_a_round_not_a_digit_and_it_scores_not
     round = Round.objects.select_related("game").get(pk=first_round(game).pk)
     strokes = line_strokes(NOT_DIGITS[shape])
     drawing = services.round_submit(
-        round=round, player=player, png=render_strokes(strokes), strokes=strokes
+        round=round, player=player, strokes=strokes, now=round.started_at + timedelta(seconds=9)
     )
     assert wait_for(lambda: Round.objects.get(pk=round.pk).scored), "the worker never scored it"
     drawing.refresh_from_db()

@@ -1,3 +1,4 @@
+import io
 import json
 import random
 import threading
@@ -11,9 +12,11 @@ from django.db import connection
 from django.test import Client, override_settings
 from django.urls import reverse
 from django.utils import timezone
+from PIL import Image
 
-from guessgame.game import constants, scoring, services
-from guessgame.game.models import Drawing, Game
+from guessgame.game import constants, scoring, selectors, services
+from guessgame.game.models import Drawing, Game, Guest, Round, is_guest
+from inference.canvas import render_strokes
 from inference.client import WorkerUnavailable
 from inference.prediction import Prediction
 from inference.preprocess import DrawingError
@@ -26,7 +29,13 @@ from tests.game.conftest import (
     probabilities_for,
     submit,
 )
-from tests.game.test_services import blank_png
+
+
+def blank_png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGBA", (225, 225), (0, 0, 0, 0)).save(buffer, format="PNG")
+    return buffer.getvalue()
+
 
 pytestmark = pytest.mark.django_db
 
@@ -48,13 +57,42 @@ def start_playing(client, player) -> Game:
     return game
 
 
-def post_drawing(client, round, digit=None, strokes=None):
-    png, default_strokes = drawing_of(round.target if digit is None else digit)
+def start_round(client, round) -> dict:
+    response = client.post(reverse("round_begin", args=[round.pk]), HTTP_ACCEPT="application/json")
+    assert response.status_code == 200, response.content
+    return response.json()
+
+
+def drawn_seconds_ago(round, seconds: float) -> None:
+    """Move the round's start back: its drawing took this long (the pace check reads it)."""
+    round.refresh_from_db()
+    round.started_at -= timedelta(seconds=seconds)
+    round.save(update_fields=["started_at"])
+
+
+def post_strokes(client, url_name, round, strokes=None, digit=None):
+    """POST the drawing's strokes as the game page does: JSON, no picture."""
+    if strokes is None:
+        _, strokes = drawing_of(round.target if digit is None else digit)
     return client.post(
-        reverse("round_submit", args=[round.pk]),
-        {"image": png_upload(png), "strokes": json.dumps(strokes or default_strokes)},
+        reverse(url_name, args=[round.pk]),
+        data=json.dumps({"strokes": strokes}),
+        content_type="application/json",
         HTTP_ACCEPT="application/json",
     )
+
+
+def model_says(digit: int, confidence: float):
+    """A stand-in for inference.client.predict_strokes: the server's own preprocessing,
+    and the model's answer given here."""
+
+    def predict(strokes, **kwargs):
+        answer = Prediction.from_probabilities(
+            probabilities_for(digit, confidence), model_version="test"
+        )
+        return services.prepare_strokes(strokes), answer
+
+    return predict
 
 
 # --- public pages -----------------------------------------------------------------
@@ -78,6 +116,18 @@ def test_free_draw_has_the_canvas_constants_and_no_inline_script(client):
 def test_the_scoring_page_documents_the_threshold(client):
     html = client.get(reverse("scoring")).content.decode()
     assert "60% or more" in html and "20 seconds" in html
+    example = scoring.score_round(target=7, predicted=7, confidence=0.9, seconds=6, streak=2)
+    recomputed = (
+        scoring.BASE_POINTS
+        + round(scoring.SPEED_POINTS * (1 - 6 / constants.ROUND_SECONDS))
+        + 2 * scoring.STREAK_POINTS
+    )
+    assert example.total == recomputed
+    assert f"<strong>{recomputed}</strong> points" in html
+    assert (
+        f"0–{scoring.SPEED_POINTS}" in html
+        and f"<strong>{scoring.MAX_ROUND_POINTS}</strong>" in html
+    )
 
 
 def test_an_unknown_page_is_a_friendly_404(client):
@@ -305,91 +355,226 @@ def test_changing_the_password(logged_in, player):
     assert logged_in.get(reverse("password_change_done")).status_code == 200
 
 
-# --- a scored game -----------------------------------------------------------------
+# --- a scored game: one page, JSON for each step ---------------------------------
 
 
-def test_playing_needs_an_account(client):
+def test_play_now_without_an_account_starts_a_game_as_a_guest(client):
     response = client.post(reverse("game_new"))
-    assert response.status_code == 302 and reverse("login") in response.url
+
+    game = Game.objects.get()
+    assert response.status_code == 302 and response.url == reverse("play", args=[game.pk])
+    assert is_guest(game.player)
+    assert client.get(reverse("home")).context["user"] == game.player
+    assert "Guest" in client.get(reverse("play", args=[game.pk])).content.decode()
 
 
-def test_showing_a_round_starts_its_clock_and_names_the_target(logged_in, player):
+@override_settings(GUEST_RATE="2/h")
+def test_guests_are_rate_limited_per_client(client):
+    for _ in range(2):
+        Client().post(reverse("game_new"))  # each a new browser, one address
+    response = client.post(reverse("game_new"))
+    assert response.status_code == 429
+    assert Guest.objects.count() == 2
+
+
+def test_the_game_page_starts_no_round_and_names_no_target(logged_in, player):
     game = start_playing(logged_in, player)
-    response = logged_in.get(reverse("play", args=[game.pk]))
-    round = game.rounds.get(number=1)
-    assert round.started_at is not None
-    html = response.content.decode()
-    assert f'data-target="{round.target}"' in html
-    assert "Round <strong>1</strong> of 10" in html
+    html = logged_in.get(reverse("play", args=[game.pk])).content.decode()
+
+    assert not game.rounds.filter(started_at__isnull=False).exists()
+    assert "data-target" not in html
+    state = logged_in.get(reverse("game_state", args=[game.pk])).json()
+    assert state["round"]["number"] == 1 and state["round"]["started"] is False
+    assert "target" not in state["round"] and state["played"] == []
 
 
-def test_submitting_a_round_stores_it_and_answers_with_the_result_page(logged_in, player, queued):
+def test_starting_a_round_runs_its_clock_and_reveals_its_target_once(logged_in, player):
     game = start_playing(logged_in, player)
-    logged_in.get(reverse("play", args=[game.pk]))
+    first = game.rounds.get(number=1)
+
+    started = start_round(logged_in, first)
+    again = start_round(logged_in, first)
+
+    first.refresh_from_db()
+    assert started["target"] == first.target and started["started"] is True
+    assert 0 < started["seconds_left"] <= constants.ROUND_SECONDS
+    assert again["seconds_left"] <= started["seconds_left"]  # the same clock, not a new one
+    second = game.rounds.get(number=2)
+    response = logged_in.post(reverse("round_begin", args=[second.pk]))
+    assert response.status_code == 409 and "earlier one" in response.json()["error"]
+    assert Game.objects.get(pk=game.pk).rounds.get(number=2).started_at is None
+
+
+def test_a_guess_that_names_the_target_ends_the_round_and_scores_it_at_once(
+    logged_in, player, queued
+):
+    game = start_playing(logged_in, player)
     round = game.rounds.get(number=1)
-    response = post_drawing(logged_in, round)
+    start_round(logged_in, round)
+    drawn_seconds_ago(round, 4)
+
+    with mock.patch("inference.client.predict_strokes", side_effect=model_says(round.target, 0.9)):
+        answer = post_strokes(logged_in, "round_guess", round).json()
+
+    round.refresh_from_db()
+    drawing = Drawing.objects.get(round=round)
+    assert answer["recognised"] is True and answer["digit"] == round.target
+    assert round.scored and answer["points"] == round.points > 0
+    assert answer["game_score"] == round.points
+    assert sum(answer["breakdown"].values()) == answer["points"]
+    assert drawing.prediction_status == Drawing.Prediction.DONE
+    assert drawing.predicted_digit == round.target and drawing.strokes
+    assert bytes(drawing.image_png) == render_strokes(drawing.strokes)
+    queued.assert_not_called()  # already predicted: the worker has nothing to do
+    again = post_strokes(logged_in, "round_guess", round)
+    assert again.status_code == 409 and Drawing.objects.count() == 1
+
+
+def test_a_guess_that_does_not_name_the_target_stores_nothing(logged_in, player, queued):
+    game = start_playing(logged_in, player)
+    round = game.rounds.get(number=1)
+    start_round(logged_in, round)
+    drawn_seconds_ago(round, 4)
+    other = (round.target + 1) % 10
+
+    with mock.patch("inference.client.predict_strokes", side_effect=model_says(other, 0.95)):
+        answer = post_strokes(logged_in, "round_guess", round).json()
+    with mock.patch("inference.client.predict_strokes", side_effect=model_says(round.target, 0.5)):
+        unsure = post_strokes(logged_in, "round_guess", round).json()
+
+    assert answer["recognised"] is False and answer["digit"] == other
+    assert unsure["recognised"] is False and unsure["digit"] == round.target
+    assert not Drawing.objects.exists() and not Round.objects.get(pk=round.pk).scored
+
+
+def test_a_live_guess_after_the_bell_never_wins_the_round(logged_in, player, queued):
+    game = start_playing(logged_in, player)
+    round = game.rounds.get(number=1)
+    start_round(logged_in, round)
+    drawn_seconds_ago(round, constants.ROUND_SECONDS + 2)
+
+    with mock.patch("inference.client.predict_strokes", side_effect=model_says(round.target, 0.99)):
+        answer = post_strokes(logged_in, "round_guess", round).json()
+
+    assert answer["recognised"] is False and not Drawing.objects.exists()
+
+
+def test_a_busy_model_is_a_503_the_page_can_retry(logged_in, player, queued):
+    game = start_playing(logged_in, player)
+    round = game.rounds.get(number=1)
+    start_round(logged_in, round)
+    drawn_seconds_ago(round, 4)
+    with mock.patch("inference.client.predict_strokes", side_effect=WorkerUnavailable("none")):
+        response = post_strokes(logged_in, "round_guess", round)
+    assert response.status_code == 503 and "busy" in response.json()["error"]
+
+
+def test_the_bell_sends_the_last_drawing_for_the_worker_to_judge(logged_in, player, queued):
+    game = start_playing(logged_in, player)
+    round = game.rounds.get(number=1)
+    start_round(logged_in, round)
+    drawn_seconds_ago(round, 4)
+
+    response = post_strokes(logged_in, "round_submit", round)
+
     assert response.status_code == 201
-    assert response.json()["result_url"] == reverse("round_result", args=[round.pk])
-    assert Drawing.objects.get(round=round).label == round.target
+    assert response.json()["result_url"] == reverse("round_result_json", args=[round.pk])
+    drawing = Drawing.objects.get(round=round)
+    assert drawing.label == round.target and drawing.prediction_status == "pending"
+    assert logged_in.get(response.json()["result_url"]).json()["status"] == "pending"
 
 
-def test_a_second_submission_answers_409_and_points_to_the_result(logged_in, player, queued):
+def test_an_empty_canvas_at_the_bell_moves_the_game_on(logged_in, player, queued):
     game = start_playing(logged_in, player)
-    logged_in.get(reverse("play", args=[game.pk]))
     round = game.rounds.get(number=1)
-    post_drawing(logged_in, round)
-    response = post_drawing(logged_in, round)
+    start_round(logged_in, round)
+
+    response = post_strokes(logged_in, "round_submit", round, strokes=[])
+
+    assert response.status_code == 200 and response.json()["drawing"] is None
+    assert logged_in.get(response.json()["result_url"]).json()["status"] == "empty"
+    state = logged_in.get(reverse("game_state", args=[game.pk])).json()
+    assert state["round"]["number"] == 2 and state["played"][0]["points"] == 0
+
+
+def test_a_second_submission_answers_409(logged_in, player, queued):
+    game = start_playing(logged_in, player)
+    round = game.rounds.get(number=1)
+    start_round(logged_in, round)
+    drawn_seconds_ago(round, 4)
+    post_strokes(logged_in, "round_submit", round)
+    response = post_strokes(logged_in, "round_submit", round)
     assert response.status_code == 409
-    assert response.json()["result_url"] == reverse("round_result", args=[round.pk])
     assert Drawing.objects.count() == 1
 
 
-def test_submitting_a_blank_canvas_says_draw_something_first(logged_in, player, queued):
-    game = start_playing(logged_in, player)
-    logged_in.get(reverse("play", args=[game.pk]))
-    round = game.rounds.get(number=1)
-    response = logged_in.post(
-        reverse("round_submit", args=[round.pk]),
-        {"image": png_upload(blank_png()), "strokes": "[]"},
-    )
-    assert response.status_code == 400 and "Draw something first" in response.json()["error"]
-    assert not Drawing.objects.exists()
-
-
+@pytest.mark.parametrize("url_name", ["round_guess", "round_submit"])
 @pytest.mark.parametrize(
-    "strokes", ["{not json", json.dumps([[[1], [2]]]), "[" * 100_000 + "]" * 100_000]
+    "body, message",
+    [
+        ("{not json", "not valid JSON"),
+        ('{"strokes": [[[1e999], [2], [0]]]}', "too large a number"),
+        (json.dumps([[[1], [2], [0]]]), '{"strokes"'),
+        (json.dumps({"strokes": [[[1], [2]]]}), "Stroke 1"),
+        ("[" * 100_000 + "]" * 100_000, "nested over"),
+    ],
 )
-def test_bad_strokes_are_a_400_with_a_message(logged_in, player, queued, strokes):
+def test_bad_strokes_are_a_400_with_a_message(logged_in, player, queued, url_name, body, message):
     game = start_playing(logged_in, player)
-    logged_in.get(reverse("play", args=[game.pk]))
     round = game.rounds.get(number=1)
-    png, _ = drawing_of(round.target)
+    start_round(logged_in, round)
     response = logged_in.post(
-        reverse("round_submit", args=[round.pk]), {"image": png_upload(png), "strokes": strokes}
+        reverse(url_name, args=[round.pk]), data=body, content_type="application/json"
     )
-    assert response.status_code == 400 and response.json()["error"]
-
-
-def test_a_submission_without_its_strokes_is_a_400_and_stores_nothing(logged_in, player, queued):
-    game = start_playing(logged_in, player)
-    logged_in.get(reverse("play", args=[game.pk]))
-    round = game.rounds.get(number=1)
-    png, _ = drawing_of(round.target)
-    response = logged_in.post(reverse("round_submit", args=[round.pk]), {"image": png_upload(png)})
-    assert response.status_code == 400 and "strokes" in response.json()["error"]
+    assert response.status_code == 400 and message in response.json()["error"]
     assert not Drawing.objects.exists()
 
 
-def test_a_submission_that_is_not_a_form_is_a_415(logged_in, player, queued):
+@pytest.mark.parametrize("url_name", ["round_guess", "round_submit"])
+def test_a_picture_is_never_taken_for_a_round(logged_in, player, queued, url_name):
     game = start_playing(logged_in, player)
-    logged_in.get(reverse("play", args=[game.pk]))
     round = game.rounds.get(number=1)
-    png, _ = drawing_of(round.target)
-    response = logged_in.post(
-        reverse("round_submit", args=[round.pk]), data=png, content_type="image/png"
+    start_round(logged_in, round)
+    drawn_seconds_ago(round, 4)
+    png, strokes = drawing_of(round.target)
+    form = logged_in.post(
+        reverse(url_name, args=[round.pk]),
+        {"image": png_upload(png), "strokes": json.dumps(strokes)},
     )
-    assert response.status_code == 415 and "multipart/form-data" in response.json()["error"]
+    raw = logged_in.post(reverse(url_name, args=[round.pk]), data=png, content_type="image/png")
+    for response in (form, raw):
+        assert response.status_code == 415 and "draws your strokes" in response.json()["error"]
     assert not Drawing.objects.exists()
+
+
+def test_strokes_drawn_faster_than_a_hand_are_refused(logged_in, player, queued):
+    game = start_playing(logged_in, player)
+    round = game.rounds.get(number=1)
+    start_round(logged_in, round)
+    drawn_seconds_ago(round, 4)
+    _, strokes = drawing_of(round.target)
+    instant = [[xs, ys, [0] * len(ts)] for xs, ys, ts in strokes]
+
+    response = post_strokes(logged_in, "round_submit", round, strokes=instant)
+
+    assert response.status_code == 400 and "faster than a hand" in response.json()["error"]
+    assert not Drawing.objects.exists()
+
+
+def test_an_oversized_body_is_a_413_before_it_is_read(logged_in, player, queued):
+    game = start_playing(logged_in, player)
+    round = game.rounds.get(number=1)
+    start_round(logged_in, round)
+    body = b'{"strokes": [' + b"0," * (600 * 1024) + b"0]}"
+    response = logged_in.post(
+        reverse("round_submit", args=[round.pk]), data=body, content_type="application/json"
+    )
+    assert response.status_code == 413 and "too large" in response.json()["error"]
+
+    def huge():
+        return png_upload(b"\x89PNG" + b"0" * (3 * 1024 * 1024))
+
+    assert logged_in.post(reverse("live_guess"), {"image": huge()}).status_code == 413
 
 
 def test_a_submission_without_a_csrf_token_is_refused(player, queued):
@@ -397,8 +582,9 @@ def test_a_submission_without_a_csrf_token_is_refused(player, queued):
     client.force_login(player)
     game = services.game_start(player=player)
     round = services.round_start(round=game.rounds.get(number=1))
-    response = post_drawing(client, round)
-    assert response.status_code == 403
+    drawn_seconds_ago(round, 4)
+    assert post_strokes(client, "round_submit", round).status_code == 403
+    assert client.post(reverse("round_begin", args=[round.pk])).status_code == 403
     assert not Drawing.objects.exists()
 
 
@@ -406,30 +592,30 @@ def test_other_players_rounds_are_not_found(client, player, other_player, queued
     game = services.game_start(player=player)
     round = services.round_start(round=game.rounds.get(number=1))
     client.force_login(other_player)
-    assert post_drawing(client, round).status_code == 404
+    assert post_strokes(client, "round_submit", round).status_code == 404
+    assert post_strokes(client, "round_guess", round).status_code == 404
+    assert client.post(reverse("round_begin", args=[round.pk])).status_code == 404
     assert client.get(reverse("play", args=[game.pk])).status_code == 404
+    assert client.get(reverse("game_state", args=[game.pk])).status_code == 404
     assert client.get(reverse("round_result", args=[round.pk])).status_code == 404
     assert client.get(reverse("game_summary", args=[game.pk])).status_code == 404
 
 
 def test_the_result_json_reports_pending_then_the_verdict(logged_in, player, queued):
     game = start_playing(logged_in, player)
-    logged_in.get(reverse("play", args=[game.pk]))
     round = game.rounds.get(number=1)
-    post_drawing(logged_in, round)
+    start_round(logged_in, round)
+    drawn_seconds_ago(round, 4)
+    post_strokes(logged_in, "round_submit", round)
     url = reverse("round_result_json", args=[round.pk])
     assert logged_in.get(url).json()["status"] == "pending"
     drawing = Drawing.objects.get(round=round)
-    probs = [0.0] * 10
-    probs[round.target] = 0.97
-    probs[(round.target + 1) % 10] = 0.03
-    services.record_prediction(drawing=drawing, probabilities=probs, model_version=None)
+    record(drawing, probabilities_for(round.target, 0.97))
     outcome = logged_in.get(url).json()
     assert outcome["status"] == "done" and outcome["recognised"]
     assert outcome["digit"] == round.target and outcome["points"] > 0
     assert sum(outcome["breakdown"].values()) == outcome["points"]
     assert len(outcome["probabilities"]) == 10
-    assert outcome["next_url"] == reverse("play", args=[game.pk])
     page = logged_in.get(reverse("round_result", args=[round.pk])).content.decode()
     assert 'aria-live="polite"' in page and f"Recognised: {round.target}!" in page
 
@@ -441,12 +627,9 @@ def record(drawing, probabilities) -> None:
 def test_a_round_the_model_calls_not_a_digit_says_so_in_words_and_scores_nothing(
     logged_in, player, queued
 ):
-    game = start_playing(logged_in, player)
-    logged_in.get(reverse("play", args=[game.pk]))
-    round = game.rounds.get(number=1)
-    post_drawing(logged_in, round)
-    drawing = Drawing.objects.get(round=round)
-    record(drawing, not_digit_probabilities(0.88, runner_up=round.target))
+    game = services.game_start(player=player)
+    round = services.round_start(round=game.rounds.get(number=1))
+    record(submit(round, player), not_digit_probabilities(0.88, runner_up=round.target))
 
     outcome = logged_in.get(reverse("round_result_json", args=[round.pk])).json()
     assert outcome["status"] == "done" and outcome["not_digit"] is True
@@ -461,6 +644,18 @@ def test_a_round_the_model_calls_not_a_digit_says_so_in_words_and_scores_nothing
 
     summary = logged_in.get(reverse("game_summary", args=[game.pk])).content.decode()
     assert "not a digit" in summary
+
+
+def test_a_live_guess_in_a_round_of_a_scribble_says_it_is_not_a_digit(logged_in, player, queued):
+    game = start_playing(logged_in, player)
+    round = game.rounds.get(number=1)
+    start_round(logged_in, round)
+    drawn_seconds_ago(round, 4)
+    answer = Prediction.from_probabilities(not_digit_probabilities(0.9), model_version="v3")
+    with mock.patch("inference.client.predict_strokes", return_value=(None, answer)):
+        guess = post_strokes(logged_in, "round_guess", round).json()
+    assert guess["not_digit"] is True and guess["recognised"] is False
+    assert guess["message"] == "That doesn't look like a digit"
 
 
 def test_the_result_page_says_an_8_not_a_8(logged_in, player, queued):
@@ -480,10 +675,9 @@ def test_the_result_page_says_an_8_not_a_8(logged_in, player, queued):
 def test_the_result_says_plainly_that_the_model_is_busy_after_a_few_seconds(
     logged_in, player, queued
 ):
-    game = start_playing(logged_in, player)
-    logged_in.get(reverse("play", args=[game.pk]))
-    round = game.rounds.get(number=1)
-    post_drawing(logged_in, round)
+    game = services.game_start(player=player)
+    round = services.round_start(round=game.rounds.get(number=1))
+    submit(round, player)
     url = reverse("round_result_json", args=[round.pk])
     assert logged_in.get(url).json()["model_busy"] is False
 
@@ -495,10 +689,7 @@ def test_the_result_says_plainly_that_the_model_is_busy_after_a_few_seconds(
     assert outcome["status"] == "pending" and outcome["model_busy"] is True
     assert "The model is busy" in page
     assert "saved and will be scored as soon as the model is back" in page
-    drawing = Drawing.objects.get(round=round)
-    services.record_prediction(
-        drawing=drawing, probabilities=probabilities_for(round.target, 0.9), model_version=None
-    )
+    record(Drawing.objects.get(round=round), probabilities_for(round.target, 0.9))
     outcome = logged_in.get(url).json()
     assert outcome["status"] == "done" and outcome["model_busy"] is False
 
@@ -506,24 +697,16 @@ def test_the_result_says_plainly_that_the_model_is_busy_after_a_few_seconds(
 def test_a_result_shows_the_streak_it_earned_once_the_round_before_is_scored(
     logged_in, player, queued
 ):
-    game = start_playing(logged_in, player)
+    game = services.game_start(player=player)
     drawings = []
     for number in (1, 2):
-        logged_in.get(reverse("play", args=[game.pk]))
-        round = game.rounds.get(number=number)
-        assert post_drawing(logged_in, round).status_code == 201
-        drawings.append(Drawing.objects.get(round=round))
+        round = services.round_start(round=game.rounds.get(number=number))
+        drawings.append(submit(round, player))
     second_url = reverse("round_result_json", args=[drawings[1].round_id])
 
-    services.record_prediction(
-        drawing=drawings[1], probabilities=probabilities_for(drawings[1].label, 0.9),
-        model_version=None,
-    )  # fmt: skip
+    record(drawings[1], probabilities_for(drawings[1].label, 0.9))
     early = logged_in.get(second_url).json()
-    services.record_prediction(
-        drawing=drawings[0], probabilities=probabilities_for(drawings[0].label, 0.9),
-        model_version=None,
-    )  # fmt: skip
+    record(drawings[0], probabilities_for(drawings[0].label, 0.9))
     final = logged_in.get(second_url).json()
 
     assert early["earlier_pending"] is True and early["breakdown"]["streak"] == 0
@@ -535,10 +718,9 @@ def test_a_result_shows_the_streak_it_earned_once_the_round_before_is_scored(
 
 
 def test_a_round_can_be_flagged_for_review(logged_in, player, queued):
-    game = start_playing(logged_in, player)
-    logged_in.get(reverse("play", args=[game.pk]))
-    round = game.rounds.get(number=1)
-    post_drawing(logged_in, round)
+    game = services.game_start(player=player)
+    round = services.round_start(round=game.rounds.get(number=1))
+    submit(round, player)
     response = logged_in.post(
         reverse("round_flag", args=[round.pk]), {"flag": Drawing.Flag.DREW_SOMETHING_ELSE}
     )
@@ -594,17 +776,55 @@ def test_the_profile_shows_stats(client, player):
     assert client.get(reverse("profile", args=["nobody"])).status_code == 404
 
 
-def test_an_oversized_upload_is_a_413_before_it_is_read(logged_in, player, queued):
-    game = start_playing(logged_in, player)
-    logged_in.get(reverse("play", args=[game.pk]))
-    round = game.rounds.get(number=1)
+def test_the_gallery_shows_what_the_model_saw_and_its_top_guesses(logged_in, player):
+    game = finish_game(player, correct_rounds=10, confidence=0.9)
+    drawing = Drawing.objects.filter(round__game=game).first()
 
-    def huge():
-        return png_upload(b"\x89PNG" + b"0" * (3 * 1024 * 1024))
+    html = logged_in.get(reverse("game_summary", args=[game.pk])).content.decode()
+    seen = logged_in.get(reverse("drawing_seen_png", args=[drawing.pk]))
 
-    response = logged_in.post(reverse("round_submit", args=[round.pk]), {"image": huge()})
-    assert response.status_code == 413 and "too large" in response.json()["error"]
-    assert logged_in.post(reverse("live_guess"), {"image": huge()}).status_code == 413
+    assert html.count('class="seen-img"') == 10
+    assert html.count('class="top-guesses"') == 10 and "90%" in html
+    assert seen.status_code == 200 and seen["Content-Type"] == "image/png"
+    image = Image.open(io.BytesIO(seen.content))
+    assert image.size == (28, 28)
+    assert image.tobytes() == bytes(drawing.pixels)
+
+
+def test_a_guest_saves_their_score_by_signing_up_and_keeps_their_games(client):
+    client.post(reverse("game_new"))
+    guest_game = Game.objects.get()
+    guest = guest_game.player
+    finished = finish_game(guest, correct_rounds=3)
+    assert selectors.player_rank(player=guest) is None  # guests stay off the leaderboard
+    summary = client.get(reverse("game_summary", args=[finished.pk])).content.decode()
+    assert "Save your score" in summary
+
+    response = client.post(
+        reverse("signup"),
+        {
+            "username": "ada",
+            "password1": PASSWORD,
+            "password2": PASSWORD,
+            "next": reverse("game_summary", args=[finished.pk]),
+        },
+    )
+
+    assert response.status_code == 302
+    assert response.url == reverse("game_summary", args=[finished.pk])
+    ada = get_user_model().objects.get(username="ada")
+    assert ada.pk == guest.pk and not is_guest(ada) and ada.check_password(PASSWORD)
+    assert set(ada.games.values_list("pk", flat=True)) == {guest_game.pk, finished.pk}
+    assert selectors.player_rank(player=ada) == 1
+    assert "#1" in client.get(response.url).content.decode()
+
+
+def test_nobody_signs_up_with_a_guests_name(client):
+    response = client.post(
+        reverse("signup"),
+        {"username": "guest-abc123", "password1": PASSWORD, "password2": PASSWORD},
+    )
+    assert response.status_code == 400 and "are for guests" in response.content.decode()
 
 
 def test_repeated_failed_logins_lock_out_with_a_friendly_page(client, player):
@@ -619,11 +839,27 @@ def test_repeated_failed_logins_lock_out_with_a_friendly_page(client, player):
 
 def test_a_round_whose_clock_ran_out_moves_the_game_on(logged_in, player):
     game = start_playing(logged_in, player)
-    logged_in.get(reverse("play", args=[game.pk]))
     first = game.rounds.get(number=1)
+    start_round(logged_in, first)
+    first.refresh_from_db()
     first.started_at -= constants.ROUND_DURATION + constants.SUBMIT_GRACE + timedelta(seconds=1)
     first.save()
-    html = logged_in.get(reverse("play", args=[game.pk])).content.decode()
-    assert "Round <strong>2</strong> of 10" in html
+    state = logged_in.get(reverse("game_state", args=[game.pk])).json()
+    assert state["round"]["number"] == 2 and state["round"]["started"] is False
     outcome = logged_in.get(reverse("round_result_json", args=[first.pk])).json()
     assert outcome["status"] == "timeout" and outcome["points"] == 0 and outcome["scored"]
+
+
+def test_a_guest_deletes_their_account_and_drawings_without_a_password(client):
+    client.post(reverse("game_new"))
+    guest = Game.objects.get().player
+    finish_game(guest, correct_rounds=2)
+    assert Drawing.objects.filter(player=guest).exists()
+
+    page = client.get(reverse("account_delete")).content.decode()
+    response = client.post(reverse("account_delete"))
+
+    assert 'type="password"' not in page
+    assert response.status_code == 302
+    assert not get_user_model().objects.filter(pk=guest.pk).exists()
+    assert not Drawing.objects.exists()

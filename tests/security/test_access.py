@@ -56,12 +56,23 @@ def test_forms_carry_a_csrf_token(client):
         assert b"csrfmiddlewaretoken" in client.get(url).content
 
 
-@pytest.mark.parametrize("url", ["/play/new", "/me"])
-def test_scored_play_needs_an_account(client, url):
-    response = client.post(url) if url == "/play/new" else client.get(url)
+@pytest.mark.parametrize("url", ["/play/1", "/play/1/state.json", "/games/1", "/me"])
+def test_a_game_and_a_profile_need_an_account(client, url):
+    response = client.get(url)
 
     assert response.status_code == 302
     assert response["Location"].startswith("/accounts/login")
+
+
+def test_a_visitor_who_plays_gets_a_guest_account_that_sees_only_its_own_game(client, player):
+    theirs = services.game_start(player=player)
+
+    response = client.post("/play/new")
+
+    mine = Game.objects.exclude(pk=theirs.pk).get()
+    assert response["Location"] == f"/play/{mine.pk}"
+    assert client.get(f"/play/{theirs.pk}").status_code == 404
+    assert client.get(f"/play/{theirs.pk}/state.json").status_code == 404
 
 
 def test_a_player_cannot_see_or_submit_someone_elses_round(client, player):
@@ -71,6 +82,8 @@ def test_a_player_cannot_see_or_submit_someone_elses_round(client, player):
     client.force_login(mallory)
 
     assert client.get(f"/play/{game.pk}").status_code == 404
+    assert client.post(f"/rounds/{round.pk}/start").status_code == 404
+    assert client.post(f"/rounds/{round.pk}/guess").status_code == 404
     assert client.post(f"/rounds/{round.pk}/submit").status_code == 404
 
 

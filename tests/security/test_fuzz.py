@@ -21,6 +21,7 @@ from PIL import Image
 
 from guessgame.game import services
 from guessgame.game.models import Drawing
+from guessgame.game.views import STROKES_MAX_BYTES
 from inference.canvas import render_strokes
 from inference.preprocess import MAX_BYTES
 
@@ -169,9 +170,7 @@ def test_a_round_with_malformed_strokes_is_refused_and_nothing_is_stored(
     round = my_round
 
     response = submit(
-        client,
-        round,
-        {"image": io.BytesIO(render_strokes(SEVEN)), "strokes": strokes},
+        client, round, data='{"strokes": ' + strokes + "}", content_type="application/json"
     )
 
     if response.status_code == 201:  # a shape that happens to be valid strokes
@@ -182,9 +181,10 @@ def test_a_round_with_malformed_strokes_is_refused_and_nothing_is_stored(
     assert no_queue == []
 
 
-# --- the round submission beyond its image and strokes ---------------------------------
-# play.js sends multipart/form-data with a PNG file named "image" and a "strokes" JSON
-# field; anything else must be refused with a JSON error and leave the round open.
+# --- the round submission beyond its strokes -------------------------------------------
+# game.js sends {"strokes": [...]} as application/json, and the server draws them; a
+# picture, a form or anything else must be refused with a JSON error and leave the round
+# open.
 
 HEAVY_FUZZ = settings(FUZZ, max_examples=20)
 MULTIPART = "multipart/form-data; boundary=BoUnDaRy"
@@ -231,7 +231,7 @@ RAW_CONTENT_TYPES = st.one_of(
 RAW_BODIES = st.one_of(
     st.binary(max_size=4096),
     st.builds(render_strokes, st.just(SEVEN)),
-    st.just(json.dumps({"image": "iVBORw0KGgo=", "strokes": SEVEN}).encode()),
+    st.just(json.dumps({"image": "iVBORw0KGgo=", "drawing": SEVEN}).encode()),
     st.just(b"image=x&strokes=[]"),
     st.just(b'--BoUnDaRy\r\nContent-Disposition: form-data; name="image"\r\n\r\n'),  # cut
     st.just(b"--BoUnDaRy\r\n" * 500),
@@ -295,13 +295,15 @@ OVERSIZED_IMAGES = st.one_of(
 
 @HEAVY_FUZZ
 @given(image=OVERSIZED_IMAGES)
-def test_a_round_with_an_oversized_image_is_refused_as_too_large(client, no_queue, my_round, image):
+def test_a_round_sent_as_an_oversized_image_is_refused(client, no_queue, my_round, image):
+    """Too large to read (413) when the body is, else refused as a picture (415)."""
     round = my_round
 
     response = submit(client, round, {"image": io.BytesIO(image), "strokes": json.dumps(SEVEN)})
 
     assert_clear_client_error(response)
-    assert response.status_code == 413
+    assert response.status_code == (413 if len(image) > STROKES_MAX_BYTES else 415)
+    assert_round_still_open(round, no_queue)
     assert_round_still_open(round, no_queue)
 
 
@@ -325,9 +327,7 @@ def test_a_round_with_huge_or_malformed_strokes_is_refused_and_stays_open(
     round = my_round
 
     response = submit(
-        client,
-        round,
-        {"image": io.BytesIO(render_strokes(SEVEN)), "strokes": strokes},
+        client, round, data='{"strokes": ' + strokes + "}", content_type="application/json"
     )
 
     if response.status_code == 201:  # a short text that happens to be valid strokes ("[]")
