@@ -117,7 +117,7 @@ def exportable_drawings(
     statuses = check_statuses(statuses)
     if since and until and since > until:
         raise ExportError(f"--since {since} is after --until {until}.")
-    drawings = Drawing.objects.exportable().filter(review_status__in=statuses)
+    drawings = Drawing.objects.exportable().with_truth().filter(review_status__in=statuses)
     if since:
         drawings = drawings.filter(created_at__date__gte=since)
     if until:
@@ -285,13 +285,19 @@ def export_drawings(
     formats: Sequence[str] = ("npz",),
     dry_run: bool = False,
     progress: Progress | None = None,
+    drawings: QuerySet[Drawing] | None = None,
 ) -> ExportResult:
     """Export the chosen drawings into ``out_dir``; nothing is written with ``dry_run``.
 
     ``formats`` adds "png" and/or "ndjson" to the NPZ, which is always written.
+    ``drawings`` narrows the export to a query (retrain's training and hold-out sets);
+    rejected and blank drawings stay out whatever it holds.
     """
     formats = check_formats(formats)
-    drawings = exportable_drawings(statuses=statuses, since=since, until=until)
+    chosen = exportable_drawings(statuses=statuses, since=since, until=until)
+    if drawings is not None:
+        chosen = chosen.filter(pk__in=drawings.values("pk"))
+    drawings = chosen
     out_dir = Path(out_dir)
     result = ExportResult(out_dir=out_dir)
     total = drawings.count()
@@ -308,7 +314,7 @@ def export_drawings(
         if pixels is None:
             result.skipped_unreadable += 1
             continue
-        label = drawing.effective_label
+        label = drawing.truth
         result.count += 1
         result.per_label[label] += 1
         images.append(pixels)

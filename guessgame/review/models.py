@@ -5,8 +5,9 @@
   reviewer's last decision that is neither undone nor itself a reversal.
 * ``Reprediction``: a staff request for a new guess by the active model, with the guess
   it threw away (status and label do not change, so it is not a ``ReviewDecision``).
-* ``ModelActivation``: every change of the active model (activate, roll back, or a
-  retrain activating its version by the rule): who, when, from which version to which.
+* ``ModelActivation``: every change of the active model (activate, an override of the
+  gate with its typed reason, roll back, or a retrain activating its version by the
+  gate): who, when, from which version to which, and why.
 """
 
 from __future__ import annotations
@@ -81,6 +82,7 @@ class ModelActivation(models.Model):
 
     class Kind(models.TextChoices):
         ACTIVATE = "activate", "Activated by staff"
+        OVERRIDE = "override", "Activated by staff over the gate"
         ROLLBACK = "rollback", "Rolled back by staff"
         RETRAIN = "retrain", "Activated by retrain"
         SHIPPED = "shipped", "Shipped model, activated at migrate"

@@ -11,7 +11,7 @@ from guessgame.game.models import Drawing, ReviewDecision
 from guessgame.review import services
 from guessgame.review.models import ModelActivation, Reprediction
 from inference.models import ModelVersion
-from tests.review.conftest import DrawingFactory, StaffFactory, UserFactory
+from tests.review.conftest import DrawingFactory, StaffFactory, UserFactory, make_version
 
 pytestmark = pytest.mark.django_db
 Review = Drawing.Review
@@ -20,7 +20,7 @@ Review = Drawing.Review
 def test_approving_records_who_and_when_and_keeps_the_label(staff):
     drawing = DrawingFactory(label=3, wrong=True)
 
-    [decision] = services.review_approve(drawings=[drawing], reviewer=staff)
+    [decision] = services.review_approve(drawings=[drawing], reviewer=staff).decisions
 
     drawing.refresh_from_db()
     assert drawing.review_status == Review.APPROVED
@@ -39,7 +39,7 @@ def test_approving_records_who_and_when_and_keeps_the_label(staff):
 def test_relabelling_changes_the_label_used_for_training(staff):
     drawing = DrawingFactory(label=3, drawn_digit=8)
 
-    [decision] = services.review_relabel(drawings=[drawing], label=8, reviewer=staff)
+    [decision] = services.review_relabel(drawings=[drawing], label=8, reviewer=staff).decisions
 
     drawing.refresh_from_db()
     assert drawing.review_status == Review.RELABELLED
@@ -74,7 +74,7 @@ def test_relabelling_to_something_not_a_digit_is_refused_and_changes_nothing(sta
 def test_rejecting_many_drawings_writes_one_audit_row_each(staff):
     drawings = DrawingFactory.create_batch(4)
 
-    decisions = services.review_reject(drawings=Drawing.objects.all(), reviewer=staff)
+    decisions = services.review_reject(drawings=Drawing.objects.all(), reviewer=staff).decisions
 
     assert len(decisions) == 4
     assert ReviewDecision.objects.filter(new_status=Review.REJECTED).count() == 4
@@ -164,16 +164,6 @@ def test_undo_only_touches_the_reviewers_own_decisions(staff):
     theirs.refresh_from_db()
     assert mine.review_status == Review.UNREVIEWED
     assert theirs.review_status == Review.REJECTED
-
-
-def make_version(tmp_path, name: str, *, active: bool = False) -> ModelVersion:
-    folder = tmp_path / name
-    folder.mkdir()
-    (folder / "model.tflite").write_bytes(b"not really a model")
-    version = ModelVersion.objects.create(name=name, path=str(folder))
-    if active:
-        version.activate()
-    return version
 
 
 def test_repredict_resets_the_guess_and_queues_it_after_commit(
@@ -276,6 +266,74 @@ def test_activating_and_rolling_back_are_recorded_with_who_when_and_which_versio
     ]
     first.refresh_from_db()
     assert changes[-1].changed_at == first.activated_at
+
+
+def test_a_version_the_gate_did_not_accept_goes_live_only_with_a_typed_reason(tmp_path, staff):
+    first = make_version(tmp_path, "v1", active=True)
+    refused = make_version(tmp_path, "v2", verdict="refuse")
+    unjudged = make_version(tmp_path, "v3", verdict=None)
+
+    for version in (refused, unjudged):
+        for reason in ("", "   ", "ok"):
+            with pytest.raises(services.ReviewError, match="type why"):
+                services.model_activate(version=version, by=staff, reason=reason)
+    assert ModelVersion.active() == first
+    assert not ModelActivation.objects.filter(to_version__in=[refused, unjudged]).exists()
+
+    services.model_activate(version=refused, by=staff, reason="hotfix for the 7s, see #42")
+
+    assert ModelVersion.active() == refused
+    change = ModelActivation.objects.get(to_version=refused)
+    assert (change.kind, change.from_version, change.changed_by) == (
+        ModelActivation.Kind.OVERRIDE,
+        first,
+        staff,
+    )
+    assert change.note == "Override of the gate (refuse): hotfix for the 7s, see #42"
+
+
+def test_roll_back_goes_to_the_previous_accepted_version_and_never_toggles(tmp_path, staff):
+    from guessgame.review.selectors import rollback_target
+
+    ModelVersion.objects.update(is_active=False)  # the shipped one may be active
+    first = make_version(tmp_path, "v1")
+    second = make_version(tmp_path, "v2")
+    bad = make_version(tmp_path, "v3-refused", verdict="refuse")
+    services.model_activate(version=first, by=staff)
+    services.model_activate(version=second, by=staff)
+    services.model_activate(version=bad, by=staff, reason="trying it on the live traffic")
+
+    assert rollback_target() == second
+    assert services.model_rollback(by=staff) == second
+    assert rollback_target() == first, "the second press goes further back, not to v3"
+    assert services.model_rollback(by=staff) == first
+    assert rollback_target() is None
+    with pytest.raises(services.ReviewError, match="No earlier version"):
+        services.model_rollback(by=staff)
+    assert ModelVersion.active() == first
+
+
+def test_roll_back_skips_versions_the_gate_did_not_accept(tmp_path, staff):
+    ModelVersion.objects.update(is_active=False)  # the shipped one may be active
+    good = make_version(tmp_path, "good")
+    unsure = make_version(tmp_path, "unsure", verdict="not enough evidence yet")
+    latest = make_version(tmp_path, "latest")
+    services.model_activate(version=good, by=staff)
+    services.model_activate(version=unsure, by=staff, reason="more data soon, try it")
+    services.model_activate(version=latest, by=staff)
+
+    assert services.model_rollback(by=staff) == good
+
+
+def test_roll_back_refuses_when_the_page_showed_another_target(tmp_path, staff):
+    ModelVersion.objects.update(is_active=False)  # the shipped one may be active
+    first, second, third = (make_version(tmp_path, name) for name in ("v1", "v2", "v3"))
+    for version in (first, second, third):
+        services.model_activate(version=version, by=staff)
+
+    with pytest.raises(services.ReviewError, match="now goes to v2, not v1"):
+        services.model_rollback(by=staff, expected=first)
+    assert ModelVersion.active() == third
 
 
 def test_a_retrain_activation_is_recorded_with_the_rules_decision(tmp_path):

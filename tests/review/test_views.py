@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 
 from guessgame.game.models import Drawing, ReviewDecision
+from guessgame.review.models import ModelActivation
 from inference.models import ModelVersion
 from tests.review.conftest import DrawingFactory
 
@@ -253,10 +254,17 @@ def versions(tmp_path):
         (folder / "confusion_matrix.png").write_bytes(b"\x89PNG matrix")
         made.append(
             ModelVersion.objects.create(
-                name=name, path=str(folder), metrics={"mnist_test_accuracy": 0.9912}
+                name=name,
+                path=str(folder),
+                metrics={
+                    "mnist_test_accuracy": 0.9912,
+                    "dataset_sizes": {"test": 300},
+                    "gate": {"verdict": "accept", "reason": "accept: test"},
+                },
             )
         )
     made[0].activate()
+    ModelActivation.objects.create(kind="activate", to_version=made[0])
     return made
 
 
@@ -297,11 +305,56 @@ def test_activate_and_roll_back_buttons(staff_client, versions):
 
     response = staff_client.post(reverse("review:model_activate", args=[second.pk]), follow=True)
     assert ModelVersion.active() == second
-    assert "v2 is now the active model" in response.content.decode()
+    page = response.content.decode()
+    assert "v2 is now the active model" in page
+    assert "Roll back to v1" in page
 
-    response = staff_client.post(reverse("review:model_rollback"), follow=True)
+    response = staff_client.post(
+        reverse("review:model_rollback"), {"version": first.pk}, follow=True
+    )
     assert ModelVersion.active() == first
-    assert "Rolled back" in response.content.decode()
+    page = response.content.decode()
+    assert "Rolled back" in page
+    assert "Roll back to" not in page, "v2 was rolled back from: it is not a target"
+
+
+def test_the_models_page_shows_each_gate_result_and_what_a_figure_was_measured_on(
+    staff_client, versions
+):
+    versions[1].metrics["gate"] = {
+        "verdict": "refuse",
+        "reason": "refuse: worse on the players' hold-out (120 drawings from 9 players)",
+        "active_version": "v1",
+        "comparisons": [
+            {"set": "players' hold-out", "size": 120, "players": 9, "candidate": 0.81,
+             "active": 0.86, "interval": [-0.09, -0.01]},
+        ],
+    }  # fmt: skip
+    versions[1].save()
+
+    page = staff_client.get(reverse("review:models")).content.decode()
+
+    assert "Active: <strong>v1</strong>, gate:" in page
+    assert "0.9912 on 300 digits" in page
+    assert "refuse: worse on the players&#x27; hold-out (120 drawings from 9 players)" in page
+    assert "120 drawings from 9 players: 0.8100 vs 0.8600 active" in page
+    assert "Override the gate and activate v2" in page and 'name="reason"' in page
+
+
+def test_activating_a_refused_version_needs_a_typed_reason(staff_client, staff, versions):
+    versions[1].metrics["gate"] = {"verdict": "refuse", "reason": "refuse: worse"}
+    versions[1].save()
+    url = reverse("review:model_activate", args=[versions[1].pk])
+
+    response = staff_client.post(url, follow=True)
+
+    assert ModelVersion.active() == versions[0]
+    assert "type why" in response.content.decode()
+    staff_client.post(url, {"reason": "the 7s are broken in v1, see #12"})
+    assert ModelVersion.active() == versions[1]
+    change = ModelActivation.objects.get(to_version=versions[1])
+    assert (change.kind, change.changed_by) == (ModelActivation.Kind.OVERRIDE, staff)
+    assert "the 7s are broken in v1" in change.note
 
 
 def test_players_cannot_activate_models(player_client, versions):
