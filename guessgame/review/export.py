@@ -251,6 +251,23 @@ def png_bytes(pixels: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
+def check_out_dir(out_dir: Path) -> Path:
+    """The folder to write into, checked before anything is written: only its last
+    part is created (a mistyped ``/nonexistent/...`` must not become a directory tree)."""
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ExportError(f"Cannot export to {out_dir}: it is a file, not a folder.")
+    if not out_dir.exists() and not out_dir.parent.is_dir():
+        raise ExportError(
+            f"Cannot export to {out_dir}: the folder {out_dir.parent} does not exist "
+            "(only the last folder is created); create it first."
+        )
+    writable = out_dir if out_dir.exists() else out_dir.parent
+    if not os.access(writable, os.W_OK | os.X_OK):
+        raise ExportError(f"Cannot export to {out_dir}: {writable} is not writable.")
+    return out_dir
+
+
 def check_formats(formats: Sequence[str]) -> tuple[str, ...]:
     """The formats to write, validated, in ``FORMATS`` order; npz is always among them."""
     unknown = sorted(set(formats) - set(FORMATS))
@@ -298,9 +315,14 @@ def export_drawings(
     if drawings is not None:
         chosen = chosen.filter(pk__in=drawings.values("pk"))
     drawings = chosen
-    out_dir = Path(out_dir)
+    out_dir = Path(out_dir) if dry_run else check_out_dir(out_dir)
     result = ExportResult(out_dir=out_dir)
     total = drawings.count()
+    if total == 0:
+        raise ExportError(
+            "Nothing to export: no drawing matches (rejected and blank ones never do); "
+            "no file was written."
+        )
     rows = drawings.defer("probabilities").iterator(chunk_size=500)
     if progress is not None:
         rows = progress(rows, total)
@@ -308,7 +330,7 @@ def export_drawings(
     images, columns = [], {name: [] for name in ("labels", "ids", *METADATA)}
     manifest, ndjson_lines, simplified_lines = [], [], []
     if not dry_run:
-        out_dir.mkdir(parents=True, exist_ok=True)
+        out_dir.mkdir(exist_ok=True)
     for drawing in rows:
         pixels = drawing_pixels(drawing)
         if pixels is None:

@@ -393,12 +393,15 @@ def _train_and_decide(
     directory, name = result.directory, result.version_name
     # --- 2. export ---
     data_dir = directory / "data"
+    data_dir.mkdir(parents=True)
     exported = export.export_drawings(
         out_dir=data_dir / "train", drawings=training_drawings, progress=progress
     )
-    export.export_drawings(out_dir=data_dir / "holdout", drawings=holdout_drawings)
     train = _load_export(data_dir / "train" / export.NPZ_NAME)
-    held = _load_export(data_dir / "holdout" / export.NPZ_NAME)
+    held = {key: value[:0] for key, value in train.items()}  # none held out yet
+    if result.plan.holdout:
+        export.export_drawings(out_dir=data_dir / "holdout", drawings=holdout_drawings)
+        held = _load_export(data_dir / "holdout" / export.NPZ_NAME)
     leaked = gate.holdout_mask(train["player_ids"])
     if leaked.any():  # plan_data keeps them apart; a player must never be on both sides
         raise RetrainError(f"{int(leaked.sum())} hold-out players' drawings in training.")

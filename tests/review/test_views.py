@@ -364,3 +364,18 @@ def test_players_cannot_activate_models(player_client, versions):
     assert player_client.get(plot).status_code == 302
 
     assert ModelVersion.active() == versions[0]
+
+
+def test_staff_find_the_staff_pages_in_the_menu_and_the_admin(staff_client):
+    home = staff_client.get(reverse("home")).content.decode()
+    admin_index = staff_client.get(reverse("admin:index")).content.decode()
+
+    assert f'<a href="{reverse("review:queue")}">Staff</a>' in home
+    for name in ("review:queue", "review:dashboard", "review:models"):
+        assert f'href="{reverse(name)}"' in admin_index, name
+
+
+def test_players_do_not_see_the_staff_link(client, player):
+    client.force_login(player)
+
+    assert ">Staff</a>" not in client.get(reverse("home")).content.decode()
