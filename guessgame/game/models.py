@@ -260,6 +260,19 @@ class Drawing(models.Model):
             and self.predicted_digit != self.effective_label
         )
 
+    def top_guesses(self, n: int = 3) -> list[tuple[str, float]]:
+        """The model's ``n`` most probable answers, e.g. ``[("7", 0.81), ("not a digit",
+        0.12), ("1", 0.05)]``. The stored probabilities are the ten digits'; what they
+        leave of 1 is "not a digit" (an 11-output model's answer)."""
+        digits = [float(p) for p in (self.probabilities or [])][:10]
+        if not digits:
+            return []
+        answers = [(str(digit), p) for digit, p in enumerate(digits)]
+        rest = 1.0 - sum(digits)
+        if rest > 0.005:
+            answers.append(("not a digit", rest))
+        return sorted(answers, key=lambda answer: -answer[1])[:n]
+
     def pixels_array(self) -> np.ndarray | None:
         """The model's 28x28 input as float32 in [0, 1], or None before preprocessing."""
         if not self.pixels:

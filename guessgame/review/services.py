@@ -12,14 +12,16 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from guessgame.game.models import Drawing, ReviewDecision
-from guessgame.review.models import ModelActivation, Reprediction, UndoneDecision
+from guessgame.review.models import ModelActivation, Reprediction, ReviewClaim, UndoneDecision
 from inference.models import ModelVersion
 from inference.registry import table_exists
 
@@ -119,6 +121,8 @@ def _decide(
                 )
             )
         ReviewDecision.objects.bulk_create(done.decisions)
+        # Decided: no longer anyone's to review.
+        ReviewClaim.objects.filter(drawing_id__in=[d.drawing_id for d in done.decisions]).delete()
     log.info(
         "event=review_decision reviewer=%s status=%s drawings=%d skipped_relabelled=%d",
         reviewer.pk,
@@ -169,6 +173,83 @@ def review_reject(*, drawings: Drawings, reviewer, overwrite_relabels: bool = Fa
         decision_for=lambda d: (Review.REJECTED, None),
         overwrite_relabels=overwrite_relabels,
     )
+
+
+CLAIM_MINUTES = 15
+"""A drawing handed to a reviewer stays theirs this long (minutes), then goes back."""
+
+
+def claim_for_review(*, reviewer, mode: str, limit: int) -> list[Drawing]:
+    """Hand ``reviewer`` up to ``limit`` drawings of a queue mode, claimed for them.
+
+    Their own live claims come first (a reload shows the same drawings); then drawings
+    nobody holds: unclaimed, expired, or skipped by another reviewer. The claim's unique
+    drawing decides a race: of two reviewers claiming one drawing at once, one gets it
+    and the other moves on, so two reviewers never get the same drawing.
+    """
+    from guessgame.review.selectors import queue_candidates
+
+    _check_staff(reviewer)
+    now = timezone.now()
+    expires = now + timedelta(minutes=CLAIM_MINUTES)
+    candidates = queue_candidates(mode)
+    mine = list(
+        candidates.filter(
+            claim__reviewer=reviewer, claim__skipped=False, claim__expires_at__gt=now
+        )[:limit]
+    )
+    ReviewClaim.objects.filter(pk__in=[d.claim.pk for d in mine]).update(expires_at=expires)
+    free = candidates.filter(
+        Q(claim__isnull=True)
+        | Q(claim__expires_at__lte=now)
+        | (Q(claim__skipped=True) & ~Q(claim__reviewer=reviewer))
+    ).select_related("player", "model_version", "claim")
+    handed = list(mine)
+    for drawing in free[: max(0, limit - len(mine)) * 2 + 10].iterator():
+        if len(handed) >= limit:
+            break
+        if _take(drawing, reviewer=reviewer, now=now, expires=expires):
+            handed.append(drawing)
+    return handed
+
+
+def _take(drawing: Drawing, *, reviewer, now, expires) -> bool:
+    """Claim one free drawing for ``reviewer``; False when another reviewer was first."""
+    from django.db import IntegrityError
+
+    claim = getattr(drawing, "claim", None)
+    if claim is not None:
+        # Take it over only if it is still as we saw it: expired or passed on.
+        return bool(
+            ReviewClaim.objects.filter(
+                pk=claim.pk, reviewer_id=claim.reviewer_id, expires_at=claim.expires_at
+            )
+            .filter(Q(expires_at__lte=now) | Q(skipped=True))
+            .update(reviewer=reviewer, claimed_at=now, expires_at=expires, skipped=False)
+        )
+    try:
+        with transaction.atomic():
+            ReviewClaim.objects.create(
+                drawing=drawing, reviewer=reviewer, claimed_at=now, expires_at=expires
+            )
+    except IntegrityError:
+        return False  # claimed by another reviewer a moment ago
+    return True
+
+
+def review_skip(*, drawing: Drawing | int, reviewer) -> None:
+    """ "Unsure": pass the drawing on; another reviewer may take it, it is not handed
+    back to this one (until their claim would have expired)."""
+    _check_staff(reviewer)
+    pk = drawing if isinstance(drawing, int) else drawing.pk
+    updated = ReviewClaim.objects.filter(drawing_id=pk, reviewer=reviewer).update(skipped=True)
+    if not updated:
+        ReviewClaim.objects.create(
+            drawing_id=pk,
+            reviewer=reviewer,
+            skipped=True,
+            expires_at=timezone.now() + timedelta(minutes=CLAIM_MINUTES),
+        )
 
 
 def review_undo(*, reviewer) -> list[ReviewDecision]:

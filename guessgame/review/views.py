@@ -51,12 +51,25 @@ def _progress(progress: selectors.Progress) -> dict:
 @staff_member_required
 @require_GET
 def review_queue(request: HttpRequest) -> HttpResponse:
+    """One queue mode's drawings, claimed for this reviewer (nobody else gets them)."""
+    mode = request.GET.get("mode") or selectors.QUEUE_MODE_KEYS[0]
+    if mode not in selectors.QUEUE_MODE_KEYS:
+        return HttpResponse(
+            f"Unknown queue mode; choose one of {', '.join(selectors.QUEUE_MODE_KEYS)}.",
+            status=400,
+        )
+    drawings = services.claim_for_review(reviewer=request.user, mode=mode, limit=QUEUE_PAGE)
+    counts = selectors.mode_counts()
     return render(
         request,
         "review/queue.html",
         {
-            "drawings": selectors.review_queue(limit=QUEUE_PAGE),
+            "drawings": [(drawing, drawing.top_guesses()) for drawing in drawings],
+            "mode": next(m for m in selectors.QUEUE_MODES if m.key == mode),
+            "modes": [(m, counts[m.key]) for m in selectors.QUEUE_MODES],
             "progress": selectors.review_progress(),
+            "reviewers": selectors.reviewer_counts(),
+            "claim_minutes": services.CLAIM_MINUTES,
             "digits": range(10),
         },
     )
@@ -125,6 +138,21 @@ def review_decide(request: HttpRequest) -> JsonResponse:
     return JsonResponse(
         {"drawing": _drawing_json(drawing), "progress": _progress(selectors.review_progress())}
     )
+
+
+@staff_member_required
+@require_POST
+def review_skip(request: HttpRequest) -> JsonResponse:
+    """S ("unsure"): pass the drawing on to another reviewer; ``{"drawing": id}``."""
+    try:
+        body = read_json_body(request, max_bytes=DECISION_MAX_BYTES, max_depth=DECISION_DEPTH)
+    except BadInput as exc:
+        return _bad_request(f'{exc} Send a JSON object such as {{"drawing": 12}}.', exc.status)
+    drawing_id = row_id(body.get("drawing")) if isinstance(body, dict) else None
+    if drawing_id is None or not Drawing.objects.filter(pk=drawing_id).exists():
+        return _bad_request("Say which drawing: a numeric 'drawing' id that exists.", 404)
+    services.review_skip(drawing=drawing_id, reviewer=request.user)
+    return JsonResponse({"skipped": drawing_id})
 
 
 @staff_member_required

@@ -6,10 +6,11 @@ from unittest import mock
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.utils import timezone
 
 from guessgame.game.models import Drawing, ReviewDecision
 from guessgame.review import services
-from guessgame.review.models import ModelActivation, Reprediction
+from guessgame.review.models import ModelActivation, Reprediction, ReviewClaim
 from inference.models import ModelVersion
 from tests.review.conftest import DrawingFactory, StaffFactory, UserFactory, make_version
 
@@ -402,3 +403,79 @@ def test_two_quick_undos_take_back_two_decisions_not_one_twice():
     assert not errors
     assert sorted(r.drawing_id for batch in results for r in batch) == [first.pk, second.pk]
     assert set(Drawing.objects.values_list("review_status", flat=True)) == {Review.UNREVIEWED}
+
+
+def test_two_reviewers_never_get_the_same_drawing(staff):
+    other = StaffFactory(username="bob")
+    drawings = [DrawingFactory(label=3, predicted_digit=8, confidence=0.9) for _ in range(5)]
+
+    mine = services.claim_for_review(reviewer=staff, mode="disagreements", limit=3)
+    theirs = services.claim_for_review(reviewer=other, mode="disagreements", limit=3)
+
+    assert len(mine) == 3 and len(theirs) == 2
+    assert not {d.pk for d in mine} & {d.pk for d in theirs}
+    assert {d.pk for d in mine} | {d.pk for d in theirs} == {d.pk for d in drawings}
+    again = services.claim_for_review(reviewer=staff, mode="disagreements", limit=3)
+    assert [d.pk for d in again] == [d.pk for d in mine], "a reload shows the same drawings"
+
+
+def test_a_claim_expires_and_a_decision_releases_it(staff):
+    other = StaffFactory(username="bob")
+    first, second = (DrawingFactory(label=3, predicted_digit=8, confidence=0.9) for _ in "12")
+    services.claim_for_review(reviewer=staff, mode="disagreements", limit=2)
+    assert services.claim_for_review(reviewer=other, mode="disagreements", limit=2) == []
+
+    ReviewClaim.objects.filter(drawing=first).update(expires_at=timezone.now())
+    services.review_approve(drawings=[second], reviewer=staff)
+
+    assert services.claim_for_review(reviewer=other, mode="disagreements", limit=2) == [first]
+    assert not ReviewClaim.objects.filter(drawing=second).exists()
+
+
+def test_a_skipped_drawing_goes_to_another_reviewer_not_back(staff):
+    other = StaffFactory(username="bob")
+    [drawing] = [DrawingFactory(label=3, predicted_digit=8, confidence=0.9)]
+    services.claim_for_review(reviewer=staff, mode="disagreements", limit=5)
+
+    services.review_skip(drawing=drawing, reviewer=staff)
+
+    assert services.claim_for_review(reviewer=staff, mode="disagreements", limit=5) == []
+    assert services.claim_for_review(reviewer=other, mode="disagreements", limit=5) == [drawing]
+    assert drawing.review_status == Review.UNREVIEWED, "skipping decides nothing"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_reviewers_opening_the_queue_at_once_get_different_drawings():
+    import threading
+
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent writers need PostgreSQL (SQLite runs one writer at a time)")
+    reviewers = [StaffFactory(username="ann"), StaffFactory(username="bob")]
+    for _ in range(6):
+        DrawingFactory(label=3, predicted_digit=8, confidence=0.9)
+    barrier = threading.Barrier(2)
+    handed, errors = {}, []
+
+    def open_queue(reviewer):
+        try:
+            barrier.wait()
+            drawings = services.claim_for_review(reviewer=reviewer, mode="disagreements", limit=6)
+            handed[reviewer.username] = {d.pk for d in drawings}
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=open_queue, args=(r,)) for r in reviewers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+    assert not errors
+    assert not handed["ann"] & handed["bob"]
+    assert len(handed["ann"] | handed["bob"]) == 6
+    assert ReviewClaim.objects.count() == 6
