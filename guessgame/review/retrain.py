@@ -42,6 +42,7 @@ from django.db.models import Count
 from guessgame.game.models import TRUST_CONFIDENCE, Drawing
 from guessgame.review import export, gate
 from guessgame.review.services import OVERRIDE_REASON_MIN_CHARS
+from inference.prediction import NOT_DIGIT_CLASS
 from inference.preprocess import from_uint8
 
 log = logging.getLogger(__name__)
@@ -304,6 +305,7 @@ def retrain(
     reason: str = "",
     data: str = "trusted",
     min_confidence: float = TRUST_CONFIDENCE,
+    from_scratch: bool = False,
     dry_run: bool = False,
     say: Say = print,
     progress: export.Progress | None = None,
@@ -365,6 +367,7 @@ def retrain(
             seed=seed,
             activate=activate,
             reason=reason,
+            from_scratch=from_scratch,
             say=say,
             progress=progress,
         )
@@ -385,6 +388,7 @@ def _train_and_decide(
     seed: int,
     activate: str,
     reason: str,
+    from_scratch: bool,
     say: Say,
     progress: export.Progress | None,
 ) -> RetrainResult:
@@ -427,6 +431,24 @@ def _train_and_decide(
     from training import evaluate
     from training import train as training_train
 
+    active_version = ModelVersion.active()
+    init_from = None if from_scratch else fine_tune_source(active_version, model_name)
+    say(
+        f"Fine-tuning {active_version.name} ({training_train.FINE_TUNE_EPOCHS} epochs unless "
+        "--epochs) on the players' drawings and a replay of MNIST."
+        if init_from
+        else "Training from scratch (MNIST and the players' drawings)."
+    )
+    test = training_data.load_mnist().test.take(limit)
+    say("Benchmarks (drawn once, then cached on disk)...")
+    benchmarks = evaluate.cached_benchmark_inputs(
+        test.images,
+        test.labels,
+        cache_dir=training_train.CACHE_DIR,
+        canvas_limit=limit,
+        nondigit_n=limit,
+        style_n=limit,
+    )
     metrics = training_train.run(
         model_name,
         epochs=epochs,
@@ -435,12 +457,12 @@ def _train_and_decide(
         player_data=player_data,
         seed=seed,
         command=None,
+        init_from=init_from,
+        benchmarks=benchmarks,
     )
 
     # --- 4. score both models on the same drawings ---
-    test = training_data.load_mnist().test.take(limit)
     held_images = from_uint8(held["images"])
-    active_version = ModelVersion.active()
     new_predict = evaluate.tflite_predict(directory / "model.tflite")
     new_held = new_predict(held_images)
     active_scores, holdout = None, None
@@ -448,14 +470,7 @@ def _train_and_decide(
         result.active_name = active_version.name
         say(f"Scoring the active model {active_version.name} on the same drawings...")
         active_predict = evaluate.tflite_predict(active_version.tflite_path)
-        active_scores = evaluate.evaluate(
-            active_predict,
-            test.images,
-            test.labels,
-            canvas_limit=limit,
-            nondigit_n=limit,
-            style_n=limit,
-        )
+        active_scores = evaluate.score(active_predict, benchmarks)
         holdout = gate.compare_on_holdout(
             held["labels"],
             new_held.argmax(axis=1),
@@ -485,6 +500,7 @@ def _train_and_decide(
         "holdout_size": result.held_out,
         "holdout_share_of_players": gate.HOLDOUT_SHARE,
         "player_repeats": result.repeats,
+        "fine_tuned_from": active_version.name if init_from else None,
         "players_per_label": {str(k): int(v) for k, v in result.per_label.items()},
         "active_version": result.active_name,
     }
@@ -510,6 +526,18 @@ def _train_and_decide(
         result.activated,
     )
     return result
+
+
+def fine_tune_source(active, model_name: str) -> Path | None:
+    """The active model's folder when a fine-tune can start from it (the default
+    architecture with the "not a digit" output, its ``model.keras`` at hand), else None:
+    train from scratch."""
+    if active is None or model_name != "default" or active.architecture != "default":
+        return None
+    if (active.metrics or {}).get("outputs") != NOT_DIGIT_CLASS + 1:
+        return None  # an older 10-output model: its head cannot learn "not a digit"
+    keras_file = active.directory / "model.keras"
+    return active.directory if keras_file.exists() else None
 
 
 def _decision_sentence(activate: str, result: RetrainResult, *, reason: str) -> str:

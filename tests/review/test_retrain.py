@@ -211,9 +211,14 @@ def test_reviewed_drawings_train_a_version_the_rule_activates_and_the_worker_ans
 
     settings.MODEL_DIR = tmp_path / "models"
     staff = StaffFactory()
-    drawings = [DrawingFactory(label=digit % 10) for digit in range(40)]
-    mislabelled = DrawingFactory(label=3, drawn_digit=8, predicted_digit=8, confidence=0.6)
-    scribble = DrawingFactory(label=5, wrong=True)
+    trainers, judges = players(4, held_out=False), players(5, held_out=True)
+    drawings = [DrawingFactory(label=i % 10, player=trainers[i % 4]) for i in range(40)]
+    for i in range(50):  # the players' hold-out: enough drawings and players to judge
+        DrawingFactory(label=i % 10, player=judges[i % 5])
+    mislabelled = DrawingFactory(
+        label=3, drawn_digit=8, predicted_digit=8, confidence=0.6, player=trainers[0]
+    )
+    scribble = DrawingFactory(label=5, wrong=True, player=trainers[1])
     services.review_approve(drawings=drawings, reviewer=staff)
     services.review_relabel(drawings=[mislabelled], label=8, reviewer=staff)
     services.review_reject(drawings=[scribble], reviewer=staff)
@@ -227,19 +232,24 @@ def test_reviewed_drawings_train_a_version_the_rule_activates_and_the_worker_ans
 
     version = ModelVersion.objects.get(name="retrain-test")
     report = version.metrics["retrain"]
-    assert report["players_exported"] == 41, "the rejected scribble is never exported"
+    assert report["players_trained_on"] == 41, "the rejected scribble is never exported"
     assert report["players_per_label"]["8"] == 5, "the relabelled drawing counts as an 8"
-    assert report["holdout_size"] == 10
+    assert report["holdout_size"] == 50
     assert report["active_version"] == weak_active_model.name
-    assert report["new"]["players_accuracy"] is not None
-    assert report["active"]["canvas_accuracy"] < report["new"]["canvas_accuracy"]
+    assert report["fine_tuned_from"] is None, "always-zero is no default model: from scratch"
+    gate_record = version.metrics["gate"]
+    sets = {c["set"]: c for c in gate_record["comparisons"]}
+    assert sets["players' hold-out"]["size"] == 50 and sets["players' hold-out"]["players"] == 5
+    assert sets["canvas benchmark"]["active"] < sets["canvas benchmark"]["candidate"]
     for plot in ("training_curves.png", "confusion_matrix.png", "retrain_comparison.png"):
         assert (version.directory / plot).exists(), plot
-    with np.load(version.directory / "data" / "drawings.npz") as archive:
+    with np.load(version.directory / "data" / "train" / "drawings.npz") as archive:
         assert scribble.pk not in archive["ids"]
-    # Not worse than the active model on players' drawings, MNIST test and the canvas:
-    # auto activates it, with no staff click, and records the switch.
-    assert report["decision"].startswith("activated: not worse"), report["decision"]
+        assert not set(archive["player_ids"]) & {p.pk for p in judges}
+    # Better than the active model everywhere, with enough evidence: the gate accepts,
+    # auto activates it with no staff click, and records the switch.
+    assert gate_record["verdict"] == "accept", gate_record["reason"]
+    assert version.passed_gate
     assert ModelVersion.active() == version
     change = ModelActivation.objects.get(to_version=version)
     assert (change.kind, change.from_version, change.changed_by) == (
@@ -247,7 +257,7 @@ def test_reviewed_drawings_train_a_version_the_rule_activates_and_the_worker_ans
         weak_active_model,
         None,
     )
-    assert "(active)" in out.getvalue()
+    assert "(active)" in out.getvalue() and "Gate: accept" in out.getvalue()
 
     fresh = DrawingFactory(
         label=7,
@@ -276,3 +286,21 @@ def test_retrain_without_the_training_extra_says_in_one_line_how_to_get_it():
     message = str(raised.value)
     assert "\n" not in message
     assert "make install-train" in message and "requirements/train.txt" in message
+
+
+@pytest.mark.django_db
+def test_a_fine_tune_starts_from_the_active_model_only_when_it_can(tmp_path):
+    folder = tmp_path / "v3"
+    folder.mkdir()
+    (folder / "model.keras").write_bytes(b"weights")
+    eleven = {"outputs": 11}
+    version = ModelVersion(name="v3", path=str(folder), architecture="default", metrics=eleven)
+
+    assert retrain.fine_tune_source(version, "default") == folder
+    assert retrain.fine_tune_source(None, "default") is None, "nothing active: from scratch"
+    assert retrain.fine_tune_source(version, "seed") is None
+    version.metrics = {"outputs": 10}
+    assert retrain.fine_tune_source(version, "default") is None, "no 'not a digit' output"
+    version.metrics = eleven
+    (folder / "model.keras").unlink()
+    assert retrain.fine_tune_source(version, "default") is None, "no weights to start from"
