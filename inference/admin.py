@@ -25,6 +25,21 @@ def activate(modeladmin, request, queryset):
         modeladmin.message_user(request, "Choose exactly one version to activate.", messages.ERROR)
         return
     version = queryset.get()
+    if not version.passed_gate:
+        # An override needs a typed reason, which an admin action cannot ask for.
+        modeladmin.message_user(
+            request,
+            format_html(
+                "The gate did not accept {} ({}). Overrides, with a typed reason, are made on "
+                'the <a href="{}#version-{}">Model versions</a> page.',
+                version.name,
+                version.gate_verdict,
+                reverse("review:models"),
+                version.pk,
+            ),
+            messages.ERROR,
+        )
+        return
     try:
         services.model_activate(version=version, by=request.user)
     except (services.ReviewError, PermissionDenied) as exc:
@@ -42,6 +57,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
         "mnist_accuracy",
         "canvas_accuracy",
         "players_accuracy",
+        "gate_verdict",
         "created_at",
         "activated_at",
         "plots",
@@ -57,6 +73,7 @@ class ModelVersionAdmin(admin.ModelAdmin):
         "created_at",
         "activated_at",
         "metrics_summary",
+        "gate_verdict",
         "plots",
         "metrics",
     ]
@@ -73,15 +90,22 @@ class ModelVersionAdmin(admin.ModelAdmin):
     def canvas_accuracy(self, obj: ModelVersion) -> str:
         return _metric(obj, "canvas_accuracy")
 
-    @admin.display(description="held-out players")
+    @admin.display(description="players' hold-out")
     def players_accuracy(self, obj: ModelVersion) -> str:
-        return _metric(obj, "retrain", "new", "players_accuracy")
+        for comparison in obj.gate.get("comparisons", []):
+            if comparison.get("set") == "players' hold-out" and comparison.get("candidate"):
+                return f"{comparison['candidate']:.4f} ({comparison['size']} drawings)"
+        return "–"
+
+    @admin.display(description="gate")
+    def gate_verdict(self, obj: ModelVersion) -> str:
+        return obj.gate_verdict
 
     @admin.display(description="summary")
     def metrics_summary(self, obj: ModelVersion) -> str:
         return (
             f"MNIST test {self.mnist_accuracy(obj)}, canvas benchmark {self.canvas_accuracy(obj)}, "
-            f"held-out players' drawings {self.players_accuracy(obj)}"
+            f"players' hold-out {self.players_accuracy(obj)}"
         )
 
     @admin.display(description="plots")

@@ -9,6 +9,11 @@ from django.db import models, transaction
 from django.db.models import Q
 from django.utils import timezone
 
+ACCEPTED = "accept"
+"""The gate's verdict for a version that may go live (``guessgame.review.gate.ACCEPT``)."""
+SHIPPED = "shipped"
+NOT_GATED = "not gated"
+
 
 class ModelVersion(models.Model):
     """A trained model on disk (``model.tflite`` + ``metrics.json`` + plots).
@@ -46,6 +51,27 @@ class ModelVersion(models.Model):
     @property
     def tflite_path(self) -> Path:
         return self.directory / "model.tflite"
+
+    @property
+    def gate(self) -> dict:
+        """The gate's record (``guessgame.review.gate``) when a retrain judged this
+        version: verdict, reason, and each comparison with its set and size; {} if none."""
+        return (self.metrics or {}).get("gate") or {}
+
+    @property
+    def gate_verdict(self) -> str:
+        """ "accept", "refuse", "not enough evidence yet", "shipped" (the repository's
+        own model, judged when it was released) or "not gated" (trained elsewhere)."""
+        from inference.registry import is_shipped
+
+        if is_shipped(self):
+            return SHIPPED
+        return self.gate.get("verdict") or NOT_GATED
+
+    @property
+    def passed_gate(self) -> bool:
+        """May go live without an override, and is a place "Roll back" may return to."""
+        return self.gate_verdict in (ACCEPTED, SHIPPED)
 
     @classmethod
     def active(cls) -> ModelVersion | None:

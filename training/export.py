@@ -9,6 +9,8 @@ absolute difference between Keras' and LiteRT's probabilities must be at most 1e
 
 from __future__ import annotations
 
+import contextlib
+import io
 from pathlib import Path
 
 import numpy as np
@@ -27,9 +29,11 @@ def export_tflite(model: tf.keras.Model, path: str | Path) -> Path:
     """Convert a Keras model to a float32 LiteRT flatbuffer with a dynamic batch size."""
     path = Path(path)
     # The Keras converter keeps the batch dimension dynamic (shape_signature -1).
-    converter = tf.lite.TFLiteConverter.from_keras_model(model)
-    converter.optimizations = []  # float32: quantisation would move probabilities
-    path.write_bytes(converter.convert())
+    # Keras prints the SavedModel's signature (a dozen TensorSpec lines) while converting.
+    with contextlib.redirect_stdout(io.StringIO()):
+        converter = tf.lite.TFLiteConverter.from_keras_model(model)
+        converter.optimizations = []  # float32: quantisation would move probabilities
+        path.write_bytes(converter.convert())
     return path
 
 

@@ -12,9 +12,11 @@ Runs are seeded (``--seed``): the same command gives the same model.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shlex
 import sys
+import tempfile
 import time
 from datetime import UTC, datetime
 from pathlib import Path
@@ -23,6 +25,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
+from inference.preprocess import from_uint8, to_uint8  # noqa: E402
 from training import augment, data, report  # noqa: E402
 
 # --- hyperparameters -----------------------------------------------------------------
@@ -52,6 +55,48 @@ DATA_WORKERS = 2  # processes drawing the generated sets (spawned: TensorFlow is
 CACHE_DIR = Path(__file__).resolve().parent.parent / "var" / "cache"
 """Generated drawings are kept here, keyed by count, seed and generator source."""
 MODELS = ("seed", "default")
+# Fine-tuning (``run(init_from=...)``): the active model learns the players' drawings in
+# minutes, with a replay of MNIST and the generated sets so it forgets nothing.
+FINE_TUNE_EPOCHS = 2
+FINE_TUNE_PEAK_LR = 5e-4  # a quarter of the default's: the weights are already good
+REPLAY_DIGITS = 10_000  # MNIST training digits replayed, with the default recipe's extras
+REPLAY_SEED = 5_000
+
+
+# --- quiet start ---------------------------------------------------------------------
+
+
+@contextlib.contextmanager
+def quiet_native_logs():
+    """Hide what TensorFlow's C++ writes to the process's stderr while it starts (oneDNN,
+    CUDA probing: written before its logging can be configured, so TF_CPP_MIN_LOG_LEVEL
+    cannot stop it); shown after all if the block fails."""
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile() as sink:
+        os.dup2(sink.fileno(), 2)
+        failed = False
+        try:
+            yield
+        except BaseException:
+            failed = True
+            raise
+        finally:
+            os.dup2(saved, 2)
+            os.close(saved)
+            if failed:
+                sink.seek(0)
+                sys.stderr.write(sink.read().decode(errors="replace"))
+
+
+def import_tensorflow():
+    """``keras`` and ``tensorflow``, imported and their devices found without the noise."""
+    with quiet_native_logs():
+        import keras
+        import tensorflow as tf
+
+        tf.config.list_logical_devices()
+    return keras, tf
 
 
 # --- data ----------------------------------------------------------------------------
@@ -168,6 +213,101 @@ def _redraw_items(images: np.ndarray, seed: int, first: int) -> np.ndarray:
     return out
 
 
+def replay_set(train: data.Split, *, seed: int) -> tuple[np.ndarray, np.ndarray, dict]:
+    """A fine-tune's reminder of everything the model knows: ``REPLAY_DIGITS`` MNIST
+    digits made into the default recipe's mix (augmented copy, canvas redraws, styled
+    digits, non-digits), cached on disk keyed by the digits, the seed and the source of
+    every generator, so a second fine-tune starts training at once."""
+    import hashlib
+
+    picked = np.sort(
+        np.random.default_rng([REPLAY_SEED, seed]).choice(
+            len(train), min(REPLAY_DIGITS, len(train)), replace=False
+        )
+    )
+    replay = data.Split(train.images[picked], train.labels[picked])
+    digest = hashlib.sha256(np.ascontiguousarray(replay.images).tobytes())
+    for module in (
+        "train.py",
+        "augment.py",
+        "negatives.py",
+        "styles.py",
+        "evaluate.py",
+        "../inference/canvas.py",
+        "../inference/preprocess.py",
+    ):
+        digest.update((Path(__file__).parent / module).read_bytes())
+    cache = CACHE_DIR / f"replay-{seed}-{len(replay)}-{digest.hexdigest()[:16]}.npz"
+    if cache.exists():
+        with np.load(cache) as stored:
+            names, sizes = stored["source_names"], stored["source_sizes"]
+            sources = {str(k): int(v) for k, v in zip(names, sizes, strict=True)}
+            return from_uint8(stored["images"]), stored["labels"], sources
+    images, labels, sources = training_set(
+        "default", replay, np.random.default_rng([REPLAY_SEED, seed]), seed=seed
+    )
+    cache.parent.mkdir(parents=True, exist_ok=True)
+    temporary = cache.with_suffix(f".{os.getpid()}.tmp.npz")
+    np.savez(
+        temporary,
+        images=to_uint8(images),
+        labels=labels,
+        source_names=np.asarray(list(sources)),
+        source_sizes=np.asarray(list(sources.values())),
+    )
+    temporary.replace(cache)
+    return from_uint8(to_uint8(images)), labels, sources
+
+
+def fine_tune_set(
+    mnist_train: data.Split, players: data.Split | None, rng: np.random.Generator, *, seed: int
+) -> tuple[np.ndarray, np.ndarray, dict]:
+    """What a fine-tune trains on: the replay (:func:`replay_set`), and the players'
+    drawings with one augmented copy of them."""
+    images, labels, replay_sources = replay_set(mnist_train, seed=seed)
+    sources = {f"replay_{name}": size for name, size in replay_sources.items()}
+    parts, part_labels = [images], [labels]
+    if players is not None and len(players):
+        copy, copy_labels = augment.augmented_copy(
+            players.images, players.labels, rng, pen_fraction=PEN_FRACTION
+        )
+        parts += [players.images, copy]
+        part_labels += [players.labels, copy_labels]
+        sources.update(players=len(players), players_augmented=len(copy))
+    return (
+        np.concatenate(parts).astype(np.float32),
+        np.concatenate(part_labels).astype(np.int64),
+        sources,
+    )
+
+
+def load_for_fine_tuning(init_from: str | Path, *, steps: int, epochs: int):
+    """The model in ``init_from/model.keras`` without its calibration (the logits and a
+    plain softmax), compiled to train ``epochs`` more at a fine-tuning learning rate."""
+    import keras
+
+    from training import models
+
+    calibrated = keras.models.load_model(Path(init_from) / "model.keras", compile=False)
+    logits = calibrated.get_layer(models.LOGITS_LAYER).output
+    probabilities = keras.layers.Softmax(name="probabilities")(logits)
+    model = keras.Model(calibrated.inputs, probabilities, name="default")
+    total = max(1, steps * epochs)
+    schedule = keras.optimizers.schedules.CosineDecay(
+        initial_learning_rate=FINE_TUNE_PEAK_LR / 10,
+        decay_steps=max(1, total - steps // 4),
+        alpha=DEFAULT_FINAL_LR_FRACTION,
+        warmup_target=FINE_TUNE_PEAK_LR,
+        warmup_steps=steps // 4,
+    )
+    model.compile(
+        loss="sparse_categorical_crossentropy",
+        optimizer=keras.optimizers.Adam(learning_rate=schedule),
+        metrics=["accuracy"],
+    )
+    return model
+
+
 def calibration_set(holdout: data.Split, *, seed: int) -> tuple[np.ndarray, np.ndarray]:
     """Drawings the model never trained on, mixed like the game's traffic, to fit the
     temperature: held-out MNIST digits, the same redrawn on the canvas, other hands and
@@ -176,8 +316,12 @@ def calibration_set(holdout: data.Split, *, seed: int) -> tuple[np.ndarray, np.n
     from training.models import NOT_DIGIT
 
     n = len(holdout)
-    negative, _ = negatives.negative_pixels(max(1, int(n * NEGATIVES_PER_DIGIT)), seed=seed)
-    styled, style_labels, _ = styles.style_pixels(max(1, int(n * STYLES_PER_DIGIT)), seed=seed)
+    negative, _ = negatives.negative_pixels(
+        max(1, int(n * NEGATIVES_PER_DIGIT)), seed=seed, cache_dir=CACHE_DIR
+    )
+    styled, style_labels, _ = styles.style_pixels(
+        max(1, int(n * STYLES_PER_DIGIT)), seed=seed, cache_dir=CACHE_DIR
+    )
     images = np.concatenate(
         [
             holdout.images,
@@ -235,17 +379,24 @@ def run(
     seed: int = 0,
     command: str | None = None,
     verbose: int | None = None,
+    init_from: str | Path | None = None,
+    benchmarks=None,
 ) -> dict:
     """Train ``model_name`` ("seed" or "default"), export, evaluate, report; return metrics.
 
     ``limit`` keeps the first N training and test digits (quick runs and tests);
     ``datasets_override`` replaces MNIST; ``player_data`` is an NPZ of players' drawings
-    (``training.data.load_player_drawings``) added to the training set.
+    (``training.data.load_player_drawings``) added to the training set. ``init_from``
+    (a model folder) fine-tunes that model for ``FINE_TUNE_EPOCHS`` on the players'
+    drawings plus a replay (:func:`fine_tune_set`) instead of training from scratch; it
+    is calibrated like the default recipe. ``benchmarks`` (``evaluate.benchmark_inputs``)
+    scores the model on drawings already made, instead of drawing them again.
     """
     if model_name not in MODELS:
         raise ValueError(f"Unknown model {model_name!r}; choose one of {MODELS}.")
-    import keras
-    import tensorflow as tf
+    if init_from is not None and model_name != "default":
+        raise ValueError("Only the default model is fine-tuned (init_from).")
+    keras, tf = import_tensorflow()
 
     from training import evaluate, export
 
@@ -253,6 +404,8 @@ def run(
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
     rng = np.random.default_rng(seed)
+    if init_from is not None:
+        epochs = epochs or FINE_TUNE_EPOCHS
     epochs = epochs or (SEED_EPOCHS if model_name == "seed" else DEFAULT_EPOCHS)
     out_dir = Path(out_dir) if out_dir else default_out_dir(model_name)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -267,6 +420,7 @@ def run(
         holdout = data.Split(train.images[-n_holdout:], train.labels[-n_holdout:])
         train = data.Split(train.images[:-n_holdout], train.labels[:-n_holdout])
 
+    mnist_train = train
     players = None
     if player_data is not None:
         players = data.load_player_drawings(player_data)
@@ -277,7 +431,10 @@ def run(
 
     # --- train ---
     train_started = time.perf_counter()
-    x_train, y_train, sources = training_set(model_name, train, rng, seed=seed)
+    if init_from is None:
+        x_train, y_train, sources = training_set(model_name, train, rng, seed=seed)
+    else:
+        x_train, y_train, sources = fine_tune_set(mnist_train, players, rng, seed=seed)
     order = rng.permutation(len(y_train))
     x_train, y_train = x_train[order], y_train[order]
     augment_seconds = time.perf_counter() - train_started
@@ -289,7 +446,10 @@ def run(
         # Monitored only, for the curves: no early stopping, no model selection on it.
         validation = {"validation_data": (test.images[..., None], test.labels)}
     steps_per_epoch = int(np.ceil(fit_n / BATCH_SIZE))
-    model = build(model_name, steps_per_epoch=steps_per_epoch, epochs=epochs)
+    if init_from is None:
+        model = build(model_name, steps_per_epoch=steps_per_epoch, epochs=epochs)
+    else:
+        model = load_for_fine_tuning(init_from, steps=steps_per_epoch, epochs=epochs)
     history = model.fit(
         x_train[..., None],
         y_train,
@@ -319,14 +479,11 @@ def run(
     tflite_path = export.export_tflite(model, out_dir / "model.tflite")
     keras_probabilities = evaluate.keras_predict(model)(test.images)
     tflite_diff = export.verify_tflite(keras_probabilities, tflite_path, test.images)
-    stats = evaluate.evaluate(
-        evaluate.tflite_predict(tflite_path),
-        test.images,
-        test.labels,
-        canvas_limit=limit,
-        nondigit_n=limit,
-        style_n=limit,
-    )
+    if benchmarks is None:
+        benchmarks = evaluate.benchmark_inputs(
+            test.images, test.labels, canvas_limit=limit, nondigit_n=limit, style_n=limit
+        )
+    stats = evaluate.score(evaluate.tflite_predict(tflite_path), benchmarks)
     canvas_uncalibrated = evaluate.keras_predict(uncalibrated)(stats["canvas_pixels"])
     from training.calibration import expected_calibration_error
 
@@ -339,6 +496,7 @@ def run(
         "params": int(model.count_params()),
         "outputs": int(model.output_shape[-1]),
         "epochs": epochs,
+        "fine_tuned_from": None if init_from is None else str(init_from),
         "batch_size": BATCH_SIZE,
         "seed": seed,
         **evaluate.public_stats(stats),

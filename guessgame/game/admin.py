@@ -47,6 +47,23 @@ class MisclassifiedFilter(admin.SimpleListFilter):
         return queryset
 
 
+class TrueLabelFilter(admin.SimpleListFilter):
+    """The true digit (the reviewer's label when relabelled), as everywhere else: a
+    drawing of a 3 relabelled to 8 is listed under 8."""
+
+    title = "true digit"
+    parameter_name = "truth"
+
+    def lookups(self, request, model_admin):
+        return [(str(digit), str(digit)) for digit in range(10)]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value is not None and value.isascii() and value.isdigit() and int(value) <= 9:
+            return queryset.labelled(int(value))
+        return queryset
+
+
 class ConfidenceBandFilter(admin.SimpleListFilter):
     title = "confidence"
     parameter_name = "confidence"
@@ -80,11 +97,15 @@ class FlaggedFilter(admin.SimpleListFilter):
 def _run(modeladmin, request, label: str, call) -> None:
     """Run a review service and tell the reviewer what happened, in words."""
     try:
-        count = call()
+        done = call()
     except (services.ReviewError, PermissionDenied) as exc:
         modeladmin.message_user(request, str(exc), messages.ERROR)
         return
+    count = done if isinstance(done, int) else len(done.decisions)
     modeladmin.message_user(request, f"{label}: {count} drawing(s).", messages.SUCCESS)
+    skipped = "" if isinstance(done, int) else done.skipped_sentence()
+    if skipped:
+        modeladmin.message_user(request, skipped, messages.WARNING)
 
 
 @admin.action(description="Approve the label of the selected drawings")
@@ -93,7 +114,7 @@ def approve(modeladmin, request, queryset):
         modeladmin,
         request,
         "Approved",
-        lambda: len(services.review_approve(drawings=queryset, reviewer=request.user)),
+        lambda: services.review_approve(drawings=queryset, reviewer=request.user),
     )
 
 
@@ -103,7 +124,7 @@ def reject(modeladmin, request, queryset):
         modeladmin,
         request,
         "Rejected",
-        lambda: len(services.review_reject(drawings=queryset, reviewer=request.user)),
+        lambda: services.review_reject(drawings=queryset, reviewer=request.user),
     )
 
 
@@ -123,9 +144,7 @@ def _relabel_action(digit: int):
             modeladmin,
             request,
             f"Relabelled to {digit}",
-            lambda: len(
-                services.review_relabel(drawings=queryset, label=digit, reviewer=request.user)
-            ),
+            lambda: services.review_relabel(drawings=queryset, label=digit, reviewer=request.user),
         )
 
     relabel.__name__ = f"relabel_to_{digit}"
@@ -178,14 +197,13 @@ class DrawingAdmin(admin.ModelAdmin):
         "pk",
         "thumbnail",
         "model_input",
-        "label",
+        "true_label",
         "guess",
         "confidence_shown",
         "player",
         "model_version",
         "created_at",
         "review_status",
-        "reviewed_label",
         "flag",
     ]
     list_display_links = ["pk", "thumbnail"]
@@ -193,7 +211,7 @@ class DrawingAdmin(admin.ModelAdmin):
         MisclassifiedFilter,
         ConfidenceBandFilter,
         "review_status",
-        "label",
+        TrueLabelFilter,
         "predicted_digit",
         "not_digit",
         "model_version",
@@ -236,7 +254,12 @@ class DrawingAdmin(admin.ModelAdmin):
         css = {"all": ["css/review.css"]}
 
     def get_queryset(self, request):
-        return super().get_queryset(request).defer("image_png", "strokes", "probabilities")
+        return (
+            super()
+            .get_queryset(request)
+            .with_truth()
+            .defer("image_png", "strokes", "probabilities")
+        )
 
     def has_add_permission(self, request):
         return False
@@ -274,6 +297,13 @@ class DrawingAdmin(admin.ModelAdmin):
             '<img class="admin-pixels" src="{}" width="112" height="112" alt="28x28 input">',
             reverse("review:drawing_pixels", args=[obj.pk]),
         )
+
+    @admin.display(description="true digit", ordering="truth")
+    def true_label(self, obj: Drawing):
+        """The label training uses; the round's target beside it when a reviewer changed it."""
+        if obj.reviewed_label is None:
+            return obj.label
+        return f"{obj.reviewed_label} (asked for {obj.label})"
 
     @admin.display(description="guess", ordering="predicted_digit")
     def guess(self, obj: Drawing):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import numpy as np
 from django.conf import settings
 from django.db import models
-from django.db.models import Q
+from django.db.models import F, Q
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -126,7 +126,52 @@ def truth():
     return Coalesce("reviewed_label", "label")
 
 
+TRUST_CONFIDENCE = 0.9
+"""An unreviewed drawing is trusted for training when the model named the round's target
+with at least this probability (0-1): player and model agree."""
+
+
+def _reviewed() -> Q:
+    return Q(review_status__in=[Drawing.Review.APPROVED, Drawing.Review.RELABELLED])
+
+
+def _agreed(min_confidence: float) -> Q:
+    return Q(
+        review_status=Drawing.Review.UNREVIEWED,
+        prediction_status=Drawing.Prediction.DONE,
+        not_digit=False,
+        predicted_digit=F("label"),
+        confidence__gte=min_confidence,
+    )
+
+
 class DrawingQuerySet(models.QuerySet):
+    """The one place that says what a drawing's true label is and which drawings are
+    trusted: the admin, the review queue, the dashboard, profiles, export and retrain
+    all ask these methods."""
+
+    def with_truth(self):
+        """Annotate ``truth``: the reviewer's label when relabelled, else the round's."""
+        return self.annotate(truth=truth())
+
+    def labelled(self, digit: int):
+        """Drawings whose true digit is ``digit`` (a relabel moves a drawing)."""
+        return self.with_truth().filter(truth=digit)
+
+    def reviewed(self):
+        """Approved or relabelled by staff: their label is a person's word."""
+        return self.filter(_reviewed())
+
+    def agreed(self, *, min_confidence: float = TRUST_CONFIDENCE):
+        """Unreviewed drawings where player and model agree: the model named the round's
+        target (not "not a digit") with at least ``min_confidence``."""
+        return self.filter(_agreed(min_confidence))
+
+    def trusted(self, *, min_confidence: float = TRUST_CONFIDENCE):
+        """What retraining learns from by default: reviewed, or agreed; the rest waits
+        for review."""
+        return self.filter(_reviewed() | _agreed(min_confidence))
+
     def guessed(self):
         """Predicted drawings the model could be right or wrong about (not blank)."""
         return self.filter(prediction_status=Drawing.Prediction.DONE, blank=False)

@@ -142,15 +142,16 @@ def profile_stats(*, player: AbstractBaseUser, recent: int = 10) -> ProfileStats
     """Games played, best and average score, how often the model read each digit."""
     finished = Game.objects.filter(player=player, finished_at__isnull=False)
     totals = finished.aggregate(played=Count("pk"), best=Max("score"), average=Avg("score"))
-    predicted = Drawing.objects.filter(
-        player=player, prediction_status=Drawing.Prediction.DONE, blank=False
-    )
+    predicted = Drawing.objects.guessed().filter(player=player)
     per_digit = {
-        row["label"]: row
-        for row in predicted.values("label").annotate(
+        row["truth"]: row
+        for row in predicted.with_truth()
+        .values("truth")
+        .annotate(
             drawn=Count("pk"),
-            recognised=Count("pk", filter=Q(predicted_digit=F("label"))),
+            recognised=Count("pk", filter=Q(predicted_digit=F("truth"))),
         )
+        .order_by()
     }
     digits = []
     for digit in range(10):

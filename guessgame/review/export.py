@@ -117,7 +117,7 @@ def exportable_drawings(
     statuses = check_statuses(statuses)
     if since and until and since > until:
         raise ExportError(f"--since {since} is after --until {until}.")
-    drawings = Drawing.objects.exportable().filter(review_status__in=statuses)
+    drawings = Drawing.objects.exportable().with_truth().filter(review_status__in=statuses)
     if since:
         drawings = drawings.filter(created_at__date__gte=since)
     if until:
@@ -251,6 +251,23 @@ def png_bytes(pixels: np.ndarray) -> bytes:
     return buffer.getvalue()
 
 
+def check_out_dir(out_dir: Path) -> Path:
+    """The folder to write into, checked before anything is written: only its last
+    part is created (a mistyped ``/nonexistent/...`` must not become a directory tree)."""
+    out_dir = Path(out_dir)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ExportError(f"Cannot export to {out_dir}: it is a file, not a folder.")
+    if not out_dir.exists() and not out_dir.parent.is_dir():
+        raise ExportError(
+            f"Cannot export to {out_dir}: the folder {out_dir.parent} does not exist "
+            "(only the last folder is created); create it first."
+        )
+    writable = out_dir if out_dir.exists() else out_dir.parent
+    if not os.access(writable, os.W_OK | os.X_OK):
+        raise ExportError(f"Cannot export to {out_dir}: {writable} is not writable.")
+    return out_dir
+
+
 def check_formats(formats: Sequence[str]) -> tuple[str, ...]:
     """The formats to write, validated, in ``FORMATS`` order; npz is always among them."""
     unknown = sorted(set(formats) - set(FORMATS))
@@ -285,16 +302,27 @@ def export_drawings(
     formats: Sequence[str] = ("npz",),
     dry_run: bool = False,
     progress: Progress | None = None,
+    drawings: QuerySet[Drawing] | None = None,
 ) -> ExportResult:
     """Export the chosen drawings into ``out_dir``; nothing is written with ``dry_run``.
 
     ``formats`` adds "png" and/or "ndjson" to the NPZ, which is always written.
+    ``drawings`` narrows the export to a query (retrain's training and hold-out sets);
+    rejected and blank drawings stay out whatever it holds.
     """
     formats = check_formats(formats)
-    drawings = exportable_drawings(statuses=statuses, since=since, until=until)
-    out_dir = Path(out_dir)
+    chosen = exportable_drawings(statuses=statuses, since=since, until=until)
+    if drawings is not None:
+        chosen = chosen.filter(pk__in=drawings.values("pk"))
+    drawings = chosen
+    out_dir = Path(out_dir) if dry_run else check_out_dir(out_dir)
     result = ExportResult(out_dir=out_dir)
     total = drawings.count()
+    if total == 0:
+        raise ExportError(
+            "Nothing to export: no drawing matches (rejected and blank ones never do); "
+            "no file was written."
+        )
     rows = drawings.defer("probabilities").iterator(chunk_size=500)
     if progress is not None:
         rows = progress(rows, total)
@@ -302,13 +330,13 @@ def export_drawings(
     images, columns = [], {name: [] for name in ("labels", "ids", *METADATA)}
     manifest, ndjson_lines, simplified_lines = [], [], []
     if not dry_run:
-        out_dir.mkdir(parents=True, exist_ok=True)
+        out_dir.mkdir(exist_ok=True)
     for drawing in rows:
         pixels = drawing_pixels(drawing)
         if pixels is None:
             result.skipped_unreadable += 1
             continue
-        label = drawing.effective_label
+        label = drawing.truth
         result.count += 1
         result.per_label[label] += 1
         images.append(pixels)

@@ -5,8 +5,11 @@
   reviewer's last decision that is neither undone nor itself a reversal.
 * ``Reprediction``: a staff request for a new guess by the active model, with the guess
   it threw away (status and label do not change, so it is not a ``ReviewDecision``).
-* ``ModelActivation``: every change of the active model (activate, roll back, or a
-  retrain activating its version by the rule): who, when, from which version to which.
+* ``ReviewClaim``: a drawing handed to one reviewer in the queue, until it expires, so
+  two reviewers never get the same drawing (the database's unique drawing enforces it).
+* ``ModelActivation``: every change of the active model (activate, an override of the
+  gate with its typed reason, roll back, or a retrain activating its version by the
+  gate): who, when, from which version to which, and why.
 """
 
 from __future__ import annotations
@@ -40,6 +43,22 @@ class UndoneDecision(models.Model):
 
     def __str__(self) -> str:
         return f"Decision {self.decision_id} undone by decision {self.reversal_id}"
+
+
+class ReviewClaim(models.Model):
+    """A drawing in one reviewer's queue until ``expires_at``; ``skipped``: they passed it
+    on ("unsure"), so another reviewer may take it and it is not handed back to them."""
+
+    drawing = models.OneToOneField(Drawing, on_delete=models.CASCADE, related_name="claim")
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="+"
+    )
+    claimed_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField(db_index=True)
+    skipped = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return f"Drawing {self.drawing_id} claimed by {self.reviewer_id} until {self.expires_at}"
 
 
 class Reprediction(models.Model):
@@ -81,6 +100,7 @@ class ModelActivation(models.Model):
 
     class Kind(models.TextChoices):
         ACTIVATE = "activate", "Activated by staff"
+        OVERRIDE = "override", "Activated by staff over the gate"
         ROLLBACK = "rollback", "Rolled back by staff"
         RETRAIN = "retrain", "Activated by retrain"
         SHIPPED = "shipped", "Shipped model, activated at migrate"

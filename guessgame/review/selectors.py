@@ -12,13 +12,74 @@ from datetime import date
 from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Sum, When
 from django.db.models.functions import Coalesce, TruncDate
 
-from guessgame.game.models import Drawing
+from guessgame.game.models import Drawing, ReviewDecision, truth
+from guessgame.review.models import ModelActivation
+from inference.models import ModelVersion
 
 N_DIGITS = 10
 
 
+CONFIDENT = 0.8
+"""A guess at or above this probability (0-1) is the model being sure."""
+
+
+@dataclass(frozen=True)
+class QueueMode:
+    key: str
+    title: str
+    description: str
+
+
+QUEUE_MODES = (
+    QueueMode(
+        "disagreements",
+        "Confident disagreements",
+        f"the model is sure (p >= {CONFIDENT}) of another digit than the label: most "
+        "likely a wrong label or a misdrawn digit",
+    ),
+    QueueMode(
+        "not_digit", "Not a digit", 'the model answered "not a digit": junk, or a hard digit'
+    ),
+    QueueMode("least_confident", "Least confident", "the model's least sure guesses, lowest first"),
+    QueueMode("flagged", "Flagged", "players said the model or the label was wrong"),
+    QueueMode(
+        "audit",
+        "Random audit",
+        "a random sample of drawings trained on unreviewed because player and model "
+        "agreed: how often is that wrong?",
+    ),
+)
+QUEUE_MODE_KEYS = tuple(mode.key for mode in QUEUE_MODES)
+
+
+def queue_candidates(mode: str) -> QuerySet[Drawing]:
+    """The unreviewed drawings of one queue mode, in the order they are handed out."""
+    unreviewed = Drawing.objects.filter(review_status=Drawing.Review.UNREVIEWED)
+    if mode == "disagreements":
+        return (
+            unreviewed.guessed()
+            .filter(not_digit=False, confidence__gte=CONFIDENT)
+            .exclude(predicted_digit=truth())
+            .order_by("-confidence", "pk")
+        )
+    if mode == "not_digit":
+        return unreviewed.guessed().filter(not_digit=True).order_by("-confidence", "pk")
+    if mode == "least_confident":
+        return unreviewed.guessed().order_by(Coalesce("confidence", 0.0).asc(), "pk")
+    if mode == "flagged":
+        return unreviewed.exclude(flag=Drawing.Flag.NONE).order_by("flagged_at", "pk")
+    if mode == "audit":
+        return unreviewed.agreed().order_by("?")
+    raise ValueError(f"The queue mode must be one of {', '.join(QUEUE_MODE_KEYS)}.")
+
+
+def mode_counts() -> dict[str, int]:
+    """How many unreviewed drawings each mode holds (claimed ones included)."""
+    return {mode: queue_candidates(mode).order_by().count() for mode in QUEUE_MODE_KEYS}
+
+
 def review_candidates() -> QuerySet[Drawing]:
-    """Drawings worth a human look: misclassified, or flagged by their player.
+    """Drawings that needed a human look: misclassified, or flagged by their player.
 
     Misclassified is judged against the true digit (the reviewer's label when relabelled),
     so a drawing relabelled to the model's guess is no longer one, and one relabelled
@@ -27,15 +88,24 @@ def review_candidates() -> QuerySet[Drawing]:
     return Drawing.objects.misclassified() | Drawing.objects.exclude(flag=Drawing.Flag.NONE)
 
 
-def review_queue(*, limit: int | None = None) -> QuerySet[Drawing]:
-    """Unreviewed candidates, least confident guess first (no guess yet counts as 0)."""
-    queue = (
-        review_candidates()
-        .filter(review_status=Drawing.Review.UNREVIEWED)
-        .select_related("player", "model_version")
-        .order_by(Coalesce("confidence", 0.0).asc(), "pk")
+def reviewer_counts(*, since=None) -> list[dict]:
+    """``[{name, decisions, approved, relabelled, rejected}]``, most decisions first;
+    undos and the decisions they took back do not count."""
+    decisions = ReviewDecision.objects.filter(
+        undone_by__isnull=True, reverses__isnull=True, reviewer__isnull=False
     )
-    return queue[:limit] if limit is not None else queue
+    if since is not None:
+        decisions = decisions.filter(decided_at__gte=since)
+    statuses = (Drawing.Review.APPROVED, Drawing.Review.RELABELLED, Drawing.Review.REJECTED)
+    rows = (
+        decisions.values(name=F("reviewer__username"))
+        .annotate(
+            decisions=Count("pk"),
+            **{status: Count("pk", filter=Q(new_status=status)) for status in statuses},
+        )
+        .order_by("-decisions", "name")
+    )
+    return list(rows)
 
 
 @dataclass(frozen=True)
@@ -68,9 +138,9 @@ def judged_drawings() -> QuerySet[Drawing]:
     label) until staff reject it as junk.
     """
     return (
-        Drawing.objects.filter(prediction_status=Drawing.Prediction.DONE, blank=False)
+        Drawing.objects.guessed()
         .exclude(review_status=Drawing.Review.REJECTED)
-        .annotate(truth=Coalesce("reviewed_label", "label"))
+        .with_truth()
         .annotate(
             correct=Case(
                 When(predicted_digit=F("truth"), then=1), default=0, output_field=IntegerField()
@@ -139,3 +209,33 @@ def player_confusion_matrix(*, version_id: int | None = None) -> list[list[int]]
         if guess is not None and 0 <= row["truth"] < N_DIGITS and 0 <= guess < N_DIGITS:
             matrix[row["truth"]][guess] = row["n"]
     return matrix
+
+
+def rollback_target() -> ModelVersion | None:
+    """Where "Roll back" goes: the latest version active before the current one that
+    passed the gate (and whose file is still there).
+
+    The audit trail is replayed as a stack: an activation pushes its version, a rollback
+    pops back down to its version. Pressing "Roll back" twice therefore goes back two
+    steps, never back and forth between two versions.
+    """
+    stack: list[int] = []
+    changes = ModelActivation.objects.order_by("changed_at", "pk").only(
+        "kind", "from_version_id", "to_version_id"
+    )
+    for change in changes:
+        if change.kind == ModelActivation.Kind.ROLLBACK:
+            while stack and stack[-1] != change.to_version_id:
+                stack.pop()
+        elif change.from_version_id and (not stack or stack[-1] != change.from_version_id):
+            stack.append(change.from_version_id)  # activated before the trail began
+        if not stack or stack[-1] != change.to_version_id:
+            stack.append(change.to_version_id)
+    active = ModelVersion.active()
+    earlier = [pk for pk in reversed(stack) if active is None or pk != active.pk]
+    versions = ModelVersion.objects.in_bulk(set(earlier))
+    for pk in earlier:
+        version = versions.get(pk)
+        if version is not None and version.passed_gate and version.tflite_path.exists():
+            return version
+    return None

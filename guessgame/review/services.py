@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import timedelta
 
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 
 from guessgame.game.models import Drawing, ReviewDecision
-from guessgame.review.models import ModelActivation, Reprediction, UndoneDecision
+from guessgame.review.models import ModelActivation, Reprediction, ReviewClaim, UndoneDecision
 from inference.models import ModelVersion
 from inference.registry import table_exists
 
@@ -49,14 +52,43 @@ def _check_digit(label) -> int:
     return label
 
 
-def _decide(*, drawings: Drawings, reviewer, decision_for) -> list[ReviewDecision]:
-    """Apply ``decision_for(drawing) -> (status, reviewed_label)`` to each drawing, audited."""
+@dataclass
+class Decided:
+    """What a review action did: the decisions written, and the relabelled drawings it
+    left alone (a bulk action never overwrites a reviewer's relabel silently)."""
+
+    decisions: list[ReviewDecision] = field(default_factory=list)
+    skipped_relabelled: list[int] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.decisions)
+
+    def skipped_sentence(self) -> str:
+        """ "" when none was skipped, else a sentence naming them for the reviewer."""
+        if not self.skipped_relabelled:
+            return ""
+        ids = ", ".join(str(pk) for pk in self.skipped_relabelled[:10])
+        more = "..." if len(self.skipped_relabelled) > 10 else ""
+        return (
+            f"Skipped {len(self.skipped_relabelled)} relabelled drawing(s) (id {ids}{more}): "
+            "a reviewer chose their label; decide on them one at a time."
+        )
+
+
+def _decide(
+    *, drawings: Drawings, reviewer, decision_for, overwrite_relabels: bool = False
+) -> Decided:
+    """Apply ``decision_for(drawing) -> (status, reviewed_label)`` to each drawing, audited.
+
+    A relabelled drawing whose label or status would change is skipped (and named in the
+    result) unless ``overwrite_relabels``: a bulk approve must not undo a relabel.
+    """
     _check_staff(reviewer)
     ids = _ids(drawings)
     if not ids:
         raise ReviewError("Choose at least one drawing.")
     now = timezone.now()
-    decisions = []
+    done = Decided()
     with transaction.atomic():
         # Lock the rows: two reviewers deciding at once must not lose a decision.
         locked = list(Drawing.objects.select_for_update().filter(pk__in=ids).order_by("pk"))
@@ -64,13 +96,20 @@ def _decide(*, drawings: Drawings, reviewer, decision_for) -> list[ReviewDecisio
             raise ReviewError("Some of these drawings no longer exist; reload the page.")
         for drawing in locked:
             old_status, old_label = drawing.review_status, drawing.effective_label
-            drawing.review_status, drawing.reviewed_label = decision_for(drawing)
+            new_status, new_reviewed_label = decision_for(drawing)
+            changes_relabel = old_status == Review.RELABELLED and (
+                new_status != old_status or new_reviewed_label != drawing.reviewed_label
+            )
+            if changes_relabel and not overwrite_relabels:
+                done.skipped_relabelled.append(drawing.pk)
+                continue
+            drawing.review_status, drawing.reviewed_label = new_status, new_reviewed_label
             drawing.reviewed_by = reviewer
             drawing.reviewed_at = now
             drawing.save(
                 update_fields=["review_status", "reviewed_label", "reviewed_by", "reviewed_at"]
             )
-            decisions.append(
+            done.decisions.append(
                 ReviewDecision(
                     drawing=drawing,
                     reviewer=reviewer,
@@ -81,24 +120,32 @@ def _decide(*, drawings: Drawings, reviewer, decision_for) -> list[ReviewDecisio
                     new_label=drawing.effective_label,
                 )
             )
-        ReviewDecision.objects.bulk_create(decisions)
+        ReviewDecision.objects.bulk_create(done.decisions)
+        # Decided: no longer anyone's to review.
+        ReviewClaim.objects.filter(drawing_id__in=[d.drawing_id for d in done.decisions]).delete()
     log.info(
-        "event=review_decision reviewer=%s status=%s drawings=%d",
+        "event=review_decision reviewer=%s status=%s drawings=%d skipped_relabelled=%d",
         reviewer.pk,
-        decisions[0].new_status,
-        len(decisions),
+        done.decisions[0].new_status if done.decisions else None,
+        len(done.decisions),
+        len(done.skipped_relabelled),
     )
-    return decisions
+    return done
 
 
-def review_approve(*, drawings: Drawings, reviewer) -> list[ReviewDecision]:
+def review_approve(*, drawings: Drawings, reviewer, overwrite_relabels: bool = False) -> Decided:
     """The round's label is right: the drawing is good training data as it is."""
     return _decide(
-        drawings=drawings, reviewer=reviewer, decision_for=lambda d: (Review.APPROVED, None)
+        drawings=drawings,
+        reviewer=reviewer,
+        decision_for=lambda d: (Review.APPROVED, None),
+        overwrite_relabels=overwrite_relabels,
     )
 
 
-def review_relabel(*, drawings: Drawings, label: int, reviewer) -> list[ReviewDecision]:
+def review_relabel(
+    *, drawings: Drawings, label: int, reviewer, overwrite_relabels: bool = False
+) -> Decided:
     """The player drew another digit: train on ``label`` instead of the round's target.
 
     Relabelling to the round's own target is an approval.
@@ -110,14 +157,99 @@ def review_relabel(*, drawings: Drawings, label: int, reviewer) -> list[ReviewDe
             return Review.APPROVED, None
         return Review.RELABELLED, label
 
-    return _decide(drawings=drawings, reviewer=reviewer, decision_for=decision_for)
+    return _decide(
+        drawings=drawings,
+        reviewer=reviewer,
+        decision_for=decision_for,
+        overwrite_relabels=overwrite_relabels,
+    )
 
 
-def review_reject(*, drawings: Drawings, reviewer) -> list[ReviewDecision]:
+def review_reject(*, drawings: Drawings, reviewer, overwrite_relabels: bool = False) -> Decided:
     """Not a digit, or abuse: never exported, never trained on."""
     return _decide(
-        drawings=drawings, reviewer=reviewer, decision_for=lambda d: (Review.REJECTED, None)
+        drawings=drawings,
+        reviewer=reviewer,
+        decision_for=lambda d: (Review.REJECTED, None),
+        overwrite_relabels=overwrite_relabels,
     )
+
+
+CLAIM_MINUTES = 15
+"""A drawing handed to a reviewer stays theirs this long (minutes), then goes back."""
+
+
+def claim_for_review(*, reviewer, mode: str, limit: int) -> list[Drawing]:
+    """Hand ``reviewer`` up to ``limit`` drawings of a queue mode, claimed for them.
+
+    Their own live claims come first (a reload shows the same drawings); then drawings
+    nobody holds: unclaimed, expired, or skipped by another reviewer. The claim's unique
+    drawing decides a race: of two reviewers claiming one drawing at once, one gets it
+    and the other moves on, so two reviewers never get the same drawing.
+    """
+    from guessgame.review.selectors import queue_candidates
+
+    _check_staff(reviewer)
+    now = timezone.now()
+    expires = now + timedelta(minutes=CLAIM_MINUTES)
+    candidates = queue_candidates(mode)
+    mine = list(
+        candidates.filter(
+            claim__reviewer=reviewer, claim__skipped=False, claim__expires_at__gt=now
+        )[:limit]
+    )
+    ReviewClaim.objects.filter(pk__in=[d.claim.pk for d in mine]).update(expires_at=expires)
+    free = candidates.filter(
+        Q(claim__isnull=True)
+        | Q(claim__expires_at__lte=now)
+        | (Q(claim__skipped=True) & ~Q(claim__reviewer=reviewer))
+    ).select_related("player", "model_version", "claim")
+    handed = list(mine)
+    for drawing in free[: max(0, limit - len(mine)) * 2 + 10].iterator():
+        if len(handed) >= limit:
+            break
+        if _take(drawing, reviewer=reviewer, now=now, expires=expires):
+            handed.append(drawing)
+    return handed
+
+
+def _take(drawing: Drawing, *, reviewer, now, expires) -> bool:
+    """Claim one free drawing for ``reviewer``; False when another reviewer was first."""
+    from django.db import IntegrityError
+
+    claim = getattr(drawing, "claim", None)
+    if claim is not None:
+        # Take it over only if it is still as we saw it: expired or passed on.
+        return bool(
+            ReviewClaim.objects.filter(
+                pk=claim.pk, reviewer_id=claim.reviewer_id, expires_at=claim.expires_at
+            )
+            .filter(Q(expires_at__lte=now) | Q(skipped=True))
+            .update(reviewer=reviewer, claimed_at=now, expires_at=expires, skipped=False)
+        )
+    try:
+        with transaction.atomic():
+            ReviewClaim.objects.create(
+                drawing=drawing, reviewer=reviewer, claimed_at=now, expires_at=expires
+            )
+    except IntegrityError:
+        return False  # claimed by another reviewer a moment ago
+    return True
+
+
+def review_skip(*, drawing: Drawing | int, reviewer) -> None:
+    """ "Unsure": pass the drawing on; another reviewer may take it, it is not handed
+    back to this one (until their claim would have expired)."""
+    _check_staff(reviewer)
+    pk = drawing if isinstance(drawing, int) else drawing.pk
+    updated = ReviewClaim.objects.filter(drawing_id=pk, reviewer=reviewer).update(skipped=True)
+    if not updated:
+        ReviewClaim.objects.create(
+            drawing_id=pk,
+            reviewer=reviewer,
+            skipped=True,
+            expires_at=timezone.now() + timedelta(minutes=CLAIM_MINUTES),
+        )
 
 
 def review_undo(*, reviewer) -> list[ReviewDecision]:
@@ -265,34 +397,74 @@ def _switch_model(
     return change
 
 
+OVERRIDE_REASON_MIN_CHARS = 10
+"""An override's reason must say something ("ok" is not a reason)."""
+
+
 def model_activate(
-    *, version: ModelVersion, by, kind: ModelActivation.Kind = ModelActivation.Kind.ACTIVATE
+    *,
+    version: ModelVersion,
+    by,
+    reason: str = "",
+    kind: ModelActivation.Kind = ModelActivation.Kind.ACTIVATE,
 ) -> ModelVersion:
-    """Make ``version`` the active model; workers switch at their next prediction."""
+    """Make ``version`` the active model; workers switch at their next prediction.
+
+    A version the gate did not accept (refused, not enough evidence, or never judged)
+    goes live only with a typed ``reason``, recorded as an override.
+    """
     _check_staff(by)
     if not version.tflite_path.exists():
         raise ReviewError(f"{version.name} has no model file at {version.tflite_path}.")
-    _switch_model(version=version, by=by, kind=kind)
+    reason = (reason or "").strip()
+    note = ""
+    if not version.passed_gate:
+        if len(reason) < OVERRIDE_REASON_MIN_CHARS:
+            gate = version.gate.get("reason") or version.gate_verdict
+            raise ReviewError(
+                f"The gate did not accept {version.name} ({gate}). To put it live anyway, "
+                f"type why (at least {OVERRIDE_REASON_MIN_CHARS} characters); it is recorded."
+            )
+        kind = ModelActivation.Kind.OVERRIDE
+        note = f"Override of the gate ({version.gate_verdict}): {reason}"
+    _switch_model(version=version, by=by, kind=kind, note=note)
     return version
 
 
-def model_rollback(*, by) -> ModelVersion:
-    """Go back to the version that was active before the current one."""
+def model_rollback(*, by, expected: ModelVersion | None = None) -> ModelVersion:
+    """Go back to the previous version that passed the gate (``selectors.rollback_target``).
+
+    ``expected`` is the version the staff member saw on the button: when the target has
+    changed since (another switch), nothing happens and they are told.
+    """
+    from guessgame.review.selectors import rollback_target
+
     _check_staff(by)
-    previous = (
-        ModelVersion.objects.filter(is_active=False, activated_at__isnull=False)
-        .order_by("-activated_at")
-        .first()
-    )
-    if previous is None:
-        raise ReviewError("No earlier active version to roll back to.")
-    return model_activate(version=previous, by=by, kind=ModelActivation.Kind.ROLLBACK)
+    with transaction.atomic():
+        # Serialise rollbacks: two quick presses go back two steps, never one twice.
+        list(ModelVersion.objects.select_for_update().filter(is_active=True))
+        target = rollback_target()
+        if target is None:
+            raise ReviewError("No earlier version that passed the gate to roll back to.")
+        if expected is not None and expected.pk != target.pk:
+            raise ReviewError(
+                f"Roll back now goes to {target.name}, not {expected.name} (the active model "
+                "changed since the page was loaded); reload and try again."
+            )
+        if not target.tflite_path.exists():
+            raise ReviewError(f"{target.name} has no model file at {target.tflite_path}.")
+        _switch_model(version=target, by=by, kind=ModelActivation.Kind.ROLLBACK)
+    return target
 
 
-def model_activate_by_retrain(*, version: ModelVersion, decision: str) -> ModelVersion:
-    """A retrain's new version passed the activation rule: activate it, recorded with
-    the rule's ``decision`` (no staff account: the command runs on the server)."""
-    _switch_model(version=version, by=None, kind=ModelActivation.Kind.RETRAIN, note=decision)
+def model_activate_by_retrain(
+    *, version: ModelVersion, decision: str, override: bool = False
+) -> ModelVersion:
+    """A retrain activates its new version: the gate accepted it, or ``override``
+    (``--activate always`` with a reason, in ``decision``). No staff account: the
+    command runs on the server."""
+    kind = ModelActivation.Kind.OVERRIDE if override else ModelActivation.Kind.RETRAIN
+    _switch_model(version=version, by=None, kind=kind, note=decision)
     return version
 
 

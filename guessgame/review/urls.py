@@ -8,6 +8,7 @@ urlpatterns = [
     path("review/", views.review_queue, name="queue"),
     path("review/decide", views.review_decide, name="decide"),
     path("review/undo", views.review_undo, name="undo"),
+    path("review/skip", views.review_skip, name="skip"),
     path("drawings/<int:pk>/drawing.png", views.drawing_image, name="drawing_image"),
     path("drawings/<int:pk>/pixels.png", views.drawing_pixels, name="drawing_pixels"),
     path("dashboard/", views.dashboard, name="dashboard"),

@@ -51,12 +51,25 @@ def _progress(progress: selectors.Progress) -> dict:
 @staff_member_required
 @require_GET
 def review_queue(request: HttpRequest) -> HttpResponse:
+    """One queue mode's drawings, claimed for this reviewer (nobody else gets them)."""
+    mode = request.GET.get("mode") or selectors.QUEUE_MODE_KEYS[0]
+    if mode not in selectors.QUEUE_MODE_KEYS:
+        return HttpResponse(
+            f"Unknown queue mode; choose one of {', '.join(selectors.QUEUE_MODE_KEYS)}.",
+            status=400,
+        )
+    drawings = services.claim_for_review(reviewer=request.user, mode=mode, limit=QUEUE_PAGE)
+    counts = selectors.mode_counts()
     return render(
         request,
         "review/queue.html",
         {
-            "drawings": selectors.review_queue(limit=QUEUE_PAGE),
+            "drawings": [(drawing, drawing.top_guesses()) for drawing in drawings],
+            "mode": next(m for m in selectors.QUEUE_MODES if m.key == mode),
+            "modes": [(m, counts[m.key]) for m in selectors.QUEUE_MODES],
             "progress": selectors.review_progress(),
+            "reviewers": selectors.reviewer_counts(),
+            "claim_minutes": services.CLAIM_MINUTES,
             "digits": range(10),
         },
     )
@@ -93,23 +106,53 @@ def review_decide(request: HttpRequest) -> JsonResponse:
     if drawing is None:
         return _bad_request("This drawing does not exist (any more).", status=404)
     action = body.get("action")
+    # Changing a drawing another reviewer relabelled takes an explicit "overwrite_relabel".
+    overwrite = body.get("overwrite_relabel") is True
     try:
         if action == "approve":
-            services.review_approve(drawings=[drawing], reviewer=request.user)
+            done = services.review_approve(
+                drawings=[drawing], reviewer=request.user, overwrite_relabels=overwrite
+            )
         elif action == "reject":
-            services.review_reject(drawings=[drawing], reviewer=request.user)
+            done = services.review_reject(
+                drawings=[drawing], reviewer=request.user, overwrite_relabels=overwrite
+            )
         elif action == "relabel":
-            services.review_relabel(
-                drawings=[drawing], label=body.get("label"), reviewer=request.user
+            done = services.review_relabel(
+                drawings=[drawing],
+                label=body.get("label"),
+                reviewer=request.user,
+                overwrite_relabels=overwrite,
             )
         else:
             return _bad_request("The action must be 'approve', 'reject' or 'relabel'.")
     except services.ReviewError as exc:
         return _bad_request(str(exc))
     drawing.refresh_from_db()
+    if done.skipped_relabelled:
+        return _bad_request(
+            f"Drawing {drawing.pk} was relabelled to {drawing.reviewed_label} by another "
+            'reviewer; send "overwrite_relabel": true to change it anyway.',
+            status=409,
+        )
     return JsonResponse(
         {"drawing": _drawing_json(drawing), "progress": _progress(selectors.review_progress())}
     )
+
+
+@staff_member_required
+@require_POST
+def review_skip(request: HttpRequest) -> JsonResponse:
+    """S ("unsure"): pass the drawing on to another reviewer; ``{"drawing": id}``."""
+    try:
+        body = read_json_body(request, max_bytes=DECISION_MAX_BYTES, max_depth=DECISION_DEPTH)
+    except BadInput as exc:
+        return _bad_request(f'{exc} Send a JSON object such as {{"drawing": 12}}.', exc.status)
+    drawing_id = row_id(body.get("drawing")) if isinstance(body, dict) else None
+    if drawing_id is None or not Drawing.objects.filter(pk=drawing_id).exists():
+        return _bad_request("Say which drawing: a numeric 'drawing' id that exists.", 404)
+    services.review_skip(drawing=drawing_id, reviewer=request.user)
+    return JsonResponse({"skipped": drawing_id})
 
 
 @staff_member_required
@@ -240,6 +283,16 @@ def _model_card(version: ModelVersion) -> str:
     return path.read_text() if path.is_file() else ""
 
 
+def _sizes(version: ModelVersion) -> dict:
+    """How many drawings each headline figure was measured on: a 300-digit smoke run's
+    accuracy is not a 10,000-digit one's."""
+    metrics = version.metrics or {}
+    return {
+        "mnist_test": (metrics.get("dataset_sizes") or {}).get("test"),
+        "canvas": metrics.get("canvas_size"),
+    }
+
+
 @staff_member_required
 @require_GET
 def model_list(request: HttpRequest) -> HttpResponse:
@@ -248,11 +301,21 @@ def model_list(request: HttpRequest) -> HttpResponse:
             "version": version,
             "plots": _plots(version),
             "metrics": version.metrics or {},
+            "sizes": _sizes(version),
             "card": _model_card(version),
         }
         for version in ModelVersion.objects.all()
     ]
-    return render(request, "review/models.html", {"versions": versions})
+    return render(
+        request,
+        "review/models.html",
+        {
+            "versions": versions,
+            "active": ModelVersion.active(),
+            "rollback_to": selectors.rollback_target(),
+            "reason_min_chars": services.OVERRIDE_REASON_MIN_CHARS,
+        },
+    )
 
 
 @staff_member_required
@@ -268,9 +331,12 @@ def model_plot(request: HttpRequest, pk: int, name: str) -> FileResponse:
 @staff_member_required
 @require_POST
 def model_activate(request: HttpRequest, pk: int) -> HttpResponse:
+    """Activate a version; one the gate did not accept needs the typed ``reason``."""
     version = get_object_or_404(ModelVersion, pk=pk)
     try:
-        services.model_activate(version=version, by=request.user)
+        services.model_activate(
+            version=version, by=request.user, reason=request.POST.get("reason", "")
+        )
     except services.ReviewError as exc:
         messages.error(request, str(exc))
     else:
@@ -281,8 +347,13 @@ def model_activate(request: HttpRequest, pk: int) -> HttpResponse:
 @staff_member_required
 @require_POST
 def model_rollback(request: HttpRequest) -> HttpResponse:
+    """Roll back to the version named on the button (``expected``), if it still is the one."""
+    expected = None
+    expected_id = row_id(request.POST.get("version", ""))
+    if expected_id is not None:
+        expected = ModelVersion.objects.filter(pk=expected_id).first()
     try:
-        version = services.model_rollback(by=request.user)
+        version = services.model_rollback(by=request.user, expected=expected)
     except (services.ReviewError, PermissionDenied) as exc:
         messages.error(request, str(exc))
     else:

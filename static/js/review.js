@@ -1,5 +1,6 @@
 // The review queue: keyboard decisions on a grid of drawings, POSTed with the CSRF token.
-// Keys: 0-9 relabel, A approve, R reject, U undo the last decision, arrows move.
+// Keys: 0-9 relabel, A approve, R reject, S skip (unsure), U undo the last decision,
+// arrows move. The current drawing is shown large beside the grid with its top guesses.
 
 const root = document.getElementById("review");
 
@@ -18,6 +19,20 @@ function focusCard(index) {
   current = Math.max(0, Math.min(index, all.length - 1));
   all.forEach((card, i) => card.classList.toggle("current", i === current));
   all[current].focus({ preventScroll: false });
+  showLarge(all[current]);
+}
+
+function showLarge(card) {
+  const large = root.querySelector("[data-large]");
+  if (!large || !card) return;
+  large.querySelector("[data-large-id]").textContent = card.dataset.id;
+  large.querySelector("[data-large-image]").src = card.dataset.image;
+  const pixels = large.querySelector("[data-large-pixels]");
+  pixels.hidden = !card.dataset.pixels;
+  if (card.dataset.pixels) pixels.src = card.dataset.pixels;
+  large.querySelector("[data-large-label]").textContent =
+    card.querySelector("[data-shown-label]").textContent;
+  large.querySelector("[data-large-top]").innerHTML = card.querySelector("[data-top]").innerHTML;
 }
 
 function nextUndecided(from) {
@@ -52,6 +67,7 @@ function showDrawing(drawing) {
   const state = status === "relabelled" ? `relabelled to ${drawing.effective_label}` : status;
   card.querySelector("[data-state]").textContent = state;
   card.querySelector("[data-shown-label]").textContent = drawing.effective_label;
+  if (card === cards()[current]) showLarge(card);
   return card;
 }
 
@@ -88,6 +104,21 @@ async function decide(action, label) {
   }
 }
 
+async function skip() {
+  const card = cards()[current];
+  if (!card || card.dataset.decided) return;
+  try {
+    await post(root.dataset.skipUrl, { drawing: Number(card.dataset.id) });
+    showError("");
+    card.classList.add("skipped");
+    card.dataset.decided = "skipped";
+    card.querySelector("[data-state]").textContent = "skipped: another reviewer decides";
+    focusCard(nextUndecided(current));
+  } catch (error) {
+    showError(error.message);
+  }
+}
+
 async function undo() {
   try {
     const data = await post(root.dataset.undoUrl);
@@ -114,6 +145,7 @@ function onKey(event) {
   if (/^[0-9]$/.test(key)) decide("relabel", Number(key));
   else if (key === "a") decide("approve");
   else if (key === "r") decide("reject");
+  else if (key === "s") skip();
   else if (key === "u") undo();
   else if (key === "arrowright" || key === "arrowdown") focusCard(current + 1);
   else if (key === "arrowleft" || key === "arrowup") focusCard(current - 1);

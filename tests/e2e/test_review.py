@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from guessgame.game.models import Drawing, ReviewDecision
@@ -21,7 +23,7 @@ def test_a_reviewer_works_the_queue_with_the_keyboard(page, live_server):
     second = DrawingFactory(label=4, wrong=True, confidence=0.3)
     third = DrawingFactory(label=5, wrong=True, confidence=0.5)
 
-    page.goto(f"{live_server.url}/admin/login/?next=/staff/review/")
+    page.goto(f"{live_server.url}/admin/login/?next=/staff/review/%3Fmode%3Dleast_confident")
     page.fill("#id_username", staff.username)
     page.fill("#id_password", PASSWORD)
     page.click("input[type=submit]")
@@ -44,6 +46,11 @@ def test_a_reviewer_works_the_queue_with_the_keyboard(page, live_server):
     page.keyboard.press("r")
     expect(cards[second.pk]).to_have_class("review-card rejected")
     expect(page.locator(".review-progress")).to_contain_text("2 of 3 reviewed")
+
+    expect(page.locator("[data-large-id]")).to_have_text(str(third.pk))
+    page.keyboard.press("s")
+    expect(cards[third.pk]).to_have_class(re.compile(r"\bskipped\b"))
+    expect(cards[third.pk].locator("[data-state]")).to_contain_text("skipped")
 
     shoot(page, "staff-review-queue")
     page.set_viewport_size(PHONE)

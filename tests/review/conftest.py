@@ -14,6 +14,7 @@ from django.contrib.auth import get_user_model
 
 from guessgame.game.models import Drawing
 from inference.canvas import render_strokes
+from inference.models import ModelVersion
 from inference.preprocess import preprocess_png
 
 # Seven-segment digits: segment -> ((x0, y0), (x1, y1)) on the 225 px canvas.
@@ -130,3 +131,20 @@ def staff_client(client, staff):
 def player_client(client, player):
     client.force_login(player)
     return client
+
+
+def make_version(
+    tmp_path, name: str, *, active: bool = False, verdict: str | None = "accept"
+) -> ModelVersion:
+    """A model version on disk (a placeholder model file) with the gate's ``verdict``
+    (None: never judged by the gate, like a model trained outside retrain)."""
+    folder = tmp_path / name
+    folder.mkdir()
+    (folder / "model.tflite").write_bytes(b"not really a model")
+    metrics = (
+        {} if verdict is None else {"gate": {"verdict": verdict, "reason": f"{verdict}: test"}}
+    )
+    version = ModelVersion.objects.create(name=name, path=str(folder), metrics=metrics)
+    if active:
+        version.activate()
+    return version

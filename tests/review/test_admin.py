@@ -10,7 +10,7 @@ from django.urls import reverse
 from guessgame.game.models import Drawing, ReviewDecision
 from guessgame.review.models import ModelActivation, Reprediction
 from inference.models import ModelVersion
-from tests.review.conftest import DrawingFactory, UserFactory
+from tests.review.conftest import DrawingFactory, UserFactory, make_version
 
 pytestmark = pytest.mark.django_db
 Review = Drawing.Review
@@ -101,6 +101,55 @@ def test_the_misclassified_filter_uses_the_reviewed_label(staff_client, staff):
 
     assert listed("yes") == {relabelled_away.pk}
     assert listed("no") == {relabelled_to_guess.pk}
+
+
+def test_the_label_filter_uses_the_true_digit_as_everything_else_does(staff_client, staff):
+    from guessgame.review import services
+
+    asked_3_drew_8 = DrawingFactory(label=3, drawn_digit=8, predicted_digit=8)
+    asked_8 = DrawingFactory(label=8)
+    services.review_relabel(drawings=[asked_3_drew_8], label=8, reviewer=staff)
+
+    eights = staff_client.get(reverse(CHANGELIST), {"truth": "8"})
+    threes = staff_client.get(reverse(CHANGELIST), {"truth": "3"})
+
+    assert {d.pk for d in eights.context["cl"].result_list} == {asked_3_drew_8.pk, asked_8.pk}
+    assert list(threes.context["cl"].result_list) == []
+    assert "8 (asked for 3)" in eights.content.decode()
+
+
+def test_a_bulk_approve_skips_relabelled_drawings_and_says_so(staff_client, staff):
+    from guessgame.review import services
+
+    relabelled = DrawingFactory(label=3, drawn_digit=8, predicted_digit=8)
+    services.review_relabel(drawings=[relabelled], label=8, reviewer=staff)
+    others = DrawingFactory.create_batch(2, label=8)
+
+    response = run_action(staff_client, "approve", [relabelled, *others])
+
+    relabelled.refresh_from_db()
+    assert (relabelled.review_status, relabelled.effective_label) == (Review.RELABELLED, 8)
+    assert {d.review_status for d in Drawing.objects.filter(pk__in=[o.pk for o in others])} == {
+        Review.APPROVED
+    }
+    page = response.content.decode()
+    assert "Approved: 2 drawing(s)." in page
+    assert f"Skipped 1 relabelled drawing(s) (id {relabelled.pk})" in page
+    assert relabelled.decisions.count() == 1, "only the relabel: no silent approve"
+
+
+@pytest.mark.parametrize("action", ["reject", "relabel_to_5"])
+def test_other_bulk_actions_leave_relabels_alone_too(staff_client, staff, action):
+    from guessgame.review import services
+
+    relabelled = DrawingFactory(label=3, drawn_digit=8, predicted_digit=8)
+    services.review_relabel(drawings=[relabelled], label=8, reviewer=staff)
+
+    response = run_action(staff_client, action, [relabelled])
+
+    relabelled.refresh_from_db()
+    assert (relabelled.review_status, relabelled.effective_label) == (Review.RELABELLED, 8)
+    assert "Skipped 1 relabelled drawing(s)" in response.content.decode()
 
 
 def test_the_model_version_and_date_filters_work(staff_client):
@@ -229,7 +278,7 @@ def test_the_other_admin_pages_render_for_staff(staff_client, url):
 def test_the_audit_trail_cannot_be_edited(staff_client, staff):
     from guessgame.review import services
 
-    [decision] = services.review_approve(drawings=[DrawingFactory()], reviewer=staff)
+    [decision] = services.review_approve(drawings=[DrawingFactory()], reviewer=staff).decisions
 
     page = staff_client.get(reverse("admin:game_reviewdecision_change", args=[decision.pk]))
     assert page.status_code == 200
@@ -263,26 +312,34 @@ def test_players_cannot_run_review_actions(player_client):
 
 
 def test_a_model_version_can_be_activated_from_the_admin(staff_client, tmp_path):
-    folders = []
-    for name in ("v1", "v2"):
-        folder = tmp_path / name
-        folder.mkdir()
-        (folder / "model.tflite").write_bytes(b"model")
-        folders.append(
-            ModelVersion.objects.create(
-                name=name, path=str(folder), metrics={"mnist_test_accuracy": 0.987}
-            )
-        )
-    folders[0].activate()
+    versions = [make_version(tmp_path, name) for name in ("v1", "v2")]
+    for version in versions:
+        version.metrics["mnist_test_accuracy"] = 0.987
+        version.save()
+    versions[0].activate()
 
     listing = staff_client.get(reverse("admin:inference_modelversion_changelist"))
     assert "0.9870" in listing.content.decode()
     staff_client.post(
         reverse("admin:inference_modelversion_changelist"),
-        {"action": "activate", "_selected_action": [folders[1].pk]},
+        {"action": "activate", "_selected_action": [versions[1].pk]},
     )
 
-    assert ModelVersion.active() == folders[1]
+    assert ModelVersion.active() == versions[1]
+
+
+def test_the_admin_cannot_bypass_the_gate(staff_client, tmp_path):
+    first = make_version(tmp_path, "v1", active=True)
+    refused = make_version(tmp_path, "v2", verdict="refuse")
+
+    response = staff_client.post(
+        reverse("admin:inference_modelversion_changelist"),
+        {"action": "activate", "_selected_action": [refused.pk]},
+        follow=True,
+    )
+
+    assert ModelVersion.active() == first
+    assert "The gate did not accept v2 (refuse)" in response.content.decode()
 
 
 def test_model_activations_are_shown_read_only_in_the_admin(staff_client, staff, tmp_path):
@@ -291,10 +348,7 @@ def test_model_activations_are_shown_read_only_in_the_admin(staff_client, staff,
     ModelVersion.objects.update(is_active=False)  # the shipped one may be active
     versions = []
     for name in ("v-old", "v-new"):
-        folder = tmp_path / name
-        folder.mkdir()
-        (folder / "model.tflite").write_bytes(b"model")
-        versions.append(ModelVersion.objects.create(name=name, path=str(folder)))
+        versions.append(make_version(tmp_path, name))
         services.model_activate(version=versions[-1], by=staff)
     change = ModelActivation.objects.get(to_version=versions[1])
 

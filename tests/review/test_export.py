@@ -303,3 +303,45 @@ def test_every_format_says_which_drawings_the_model_called_not_a_digit(tmp_path,
     by_id = {int(r["key_id"]): r for r in records}
     assert by_id[scribble.pk]["not_digit"] is True and by_id[scribble.pk]["recognized"] is False
     assert not any(r["not_digit"] for pk, r in by_id.items() if pk != scribble.pk)
+
+
+def test_a_missing_parent_folder_is_one_line_and_nothing_is_created(tmp_path, reviewed):
+    out = tmp_path / "nonexistent" / "deep" / "export"
+
+    with pytest.raises(CommandError) as raised:
+        run_export(out)
+
+    message = str(raised.value)
+    assert "\n" not in message
+    assert f"the folder {out.parent} does not exist" in message
+    assert not (tmp_path / "nonexistent").exists()
+
+
+def test_an_out_path_that_is_a_file_is_refused(tmp_path, reviewed):
+    taken = tmp_path / "drawings.txt"
+    taken.write_text("not a folder")
+
+    with pytest.raises(CommandError, match="it is a file, not a folder"):
+        run_export(taken)
+
+
+def test_an_unwritable_folder_is_refused_before_any_work(tmp_path, reviewed):
+    import os
+
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0o500)
+    if os.access(locked, os.W_OK):  # running as root: permissions do not apply
+        pytest.skip("root can write anywhere")
+
+    with pytest.raises(CommandError, match="is not writable"):
+        run_export(locked / "export")
+
+
+@pytest.mark.parametrize("dry_run", [[], ["--dry-run"]])
+def test_nothing_to_export_fails_with_a_sentence_and_writes_no_file(tmp_path, dry_run):
+    out = tmp_path / "export"
+
+    with pytest.raises(CommandError, match="Nothing to export"):
+        run_export(out, *dry_run)
+
+    assert not out.exists()

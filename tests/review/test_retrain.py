@@ -1,4 +1,4 @@
-"""manage.py retrain: the activation rule, the held-out slice, and the whole loop.
+"""manage.py retrain: which drawings train and which judge, the command's manners, the loop.
 
 The loop test is slow (TensorFlow) and needs a real worker: drawings in the database ->
 staff review -> export -> retrain on a tiny budget -> a new version is recorded,
@@ -16,86 +16,28 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from guessgame.game.models import Drawing
-from guessgame.review import retrain, services
+from guessgame.review import gate, retrain, services
 from guessgame.review.models import ModelActivation
 from inference.models import ModelVersion
-from tests.review.conftest import DrawingFactory, StaffFactory
-
-ACTIVE = {"mnist_test_accuracy": 0.990, "canvas_accuracy": 0.980, "players_accuracy": 0.80}
+from tests.review.conftest import DrawingFactory, StaffFactory, UserFactory
 
 
-@pytest.mark.parametrize(
-    "new, activated, reason",
-    [
-        ({"mnist_test_accuracy": 0.990, "canvas_accuracy": 0.980, "players_accuracy": 0.80},
-         True, "not worse"),
-        ({"mnist_test_accuracy": 0.989, "canvas_accuracy": 0.980, "players_accuracy": 0.95},
-         True, "within 0.2"),
-        ({"mnist_test_accuracy": 0.987, "canvas_accuracy": 0.990, "players_accuracy": 0.95},
-         False, "0.30 points worse on MNIST test"),
-        ({"mnist_test_accuracy": 0.995, "canvas_accuracy": 0.990, "players_accuracy": 0.79},
-         False, "held-out players"),
-        ({"mnist_test_accuracy": 0.995, "canvas_accuracy": 0.990, "players_accuracy": None},
-         True, "not worse"),
-        ({"mnist_test_accuracy": 0.990, "canvas_accuracy": 0.976, "players_accuracy": 0.80},
-         True, "0.5 on the canvas benchmark"),
-    ],
-)  # fmt: skip
-def test_auto_activates_only_a_model_that_is_not_worse(new, activated, reason):
-    decided, why = retrain.activation_decision(rule="auto", new=new, active=ACTIVE)
-
-    assert decided is activated
-    assert reason in why
+def players(n: int, *, held_out: bool):
+    """``n`` players on one side of the fixed hold-out."""
+    made = []
+    while len(made) < n:
+        user = UserFactory()
+        if gate.is_holdout_player(user.pk) == held_out:
+            made.append(user)
+    return made
 
 
-def test_auto_refuses_a_model_better_on_mnist_and_players_but_worse_on_the_canvas():
-    new = {"mnist_test_accuracy": 0.995, "canvas_accuracy": 0.950, "players_accuracy": 0.95}
-
-    decided, why = retrain.activation_decision(rule="auto", new=new, active=ACTIVE)
-
-    assert decided is False
-    assert why == "not activated: 3.00 points worse on the canvas benchmark (the limit is 0.5)"
-
-
-def test_auto_refuses_a_model_that_names_more_non_digits_as_digits():
-    active = {**ACTIVE, "nondigit_named_as_digit": 0.03}
-    new = {**ACTIVE, "nondigit_named_as_digit": 0.40}
-
-    decided, why = retrain.activation_decision(rule="auto", new=new, active=active)
-
-    assert decided is False
-    assert "37.00 points more non-digits as digits" in why
-    better = {**ACTIVE, "nondigit_named_as_digit": 0.04}
-    assert retrain.activation_decision(rule="auto", new=better, active=active)[0] is True
-
-
-def test_the_documented_rule_names_every_benchmark_it_checks():
+def test_the_documented_rule_names_every_set_it_checks():
     from guessgame.review.management.commands.retrain import Command
 
     for text in (retrain.ACTIVATION_RULE_TEXT, Command.help):
-        assert "canvas benchmark" in text and "MNIST test" in text and "players'" in text
-    assert "worse on the canvas benchmark" in retrain.ACTIVATION_RULE_TEXT
-
-
-def test_auto_activates_when_nothing_is_active_and_the_other_rules_do_as_they_say():
-    worse = {"mnist_test_accuracy": 0.1, "players_accuracy": 0.1}
-
-    assert retrain.activation_decision(rule="auto", new=worse, active=None)[0] is True
-    assert retrain.activation_decision(rule="always", new=worse, active=ACTIVE)[0] is True
-    assert retrain.activation_decision(rule="never", new=ACTIVE, active=worse)[0] is False
-
-
-def test_the_held_out_slice_has_every_digit_in_proportion():
-    labels = np.repeat(np.arange(10), [50, 10, 5, 2, 1, 20, 20, 20, 20, 20])
-
-    train, held = retrain.stratified_holdout(labels, seed=1)
-
-    assert set(train).isdisjoint(held)
-    assert len(train) + len(held) == len(labels)
-    held_counts = np.bincount(labels[held], minlength=10)
-    assert held_counts.tolist() == [10, 2, 1, 1, 0, 4, 4, 4, 4, 4]
-    again = retrain.stratified_holdout(labels, seed=1)
-    assert again[1].tolist() == held.tolist()
+        for name in ("canvas benchmark", "MNIST test", "players' hold-out", "non-digits"):
+            assert name in text, name
 
 
 @pytest.mark.parametrize(
@@ -106,17 +48,105 @@ def test_a_few_players_drawings_are_repeated_to_count(n, repeats):
 
 
 @pytest.mark.django_db
-def test_a_dry_run_counts_and_trains_nothing(settings, tmp_path, staff):
+def test_held_out_players_are_never_trained_on_and_stay_held_out(staff):
+    trainers, judges = players(4, held_out=False), players(2, held_out=True)
+    for player in trainers + judges:
+        services.review_approve(
+            drawings=DrawingFactory.create_batch(3, player=player), reviewer=staff
+        )
+
+    plan, training, holdout = retrain.plan_data()
+
+    assert set(training.values_list("player_id", flat=True)) == {p.pk for p in trainers}
+    assert set(holdout.values_list("player_id", flat=True)) == {p.pk for p in judges}
+    assert (plan.training, plan.holdout, plan.holdout_players) == (12, 6, 2)
+    # More players and drawings later: nobody moves from one side to the other.
+    for player in players(5, held_out=False) + judges:
+        DrawingFactory.create_batch(2, player=player)
+    _, training, holdout = retrain.plan_data(policy="all")
+    assert not set(training.values_list("player_id", flat=True)) & {p.pk for p in judges}
+    assert {p.pk for p in judges} == set(holdout.values_list("player_id", flat=True))
+
+
+@pytest.mark.django_db
+def test_training_data_is_trusted_by_default_and_the_flags_widen_or_narrow_it(staff):
+    [player] = players(1, held_out=False)
+    approved = DrawingFactory(player=player, wrong=True)
+    services.review_approve(drawings=[approved], reviewer=staff)
+    agreed = DrawingFactory(player=player, confidence=0.97)
+    DrawingFactory(player=player, confidence=0.7)  # the model hesitated: waits for review
+    DrawingFactory(player=player, wrong=True, confidence=1.0)  # it saw another digit
+    DrawingFactory(player=player, label=4, not_a_digit=True)  # it saw no digit
+
+    trusted, training, _ = retrain.plan_data()
+    assert set(training) == {approved, agreed}
+    assert (trusted.training, trusted.reviewed, trusted.agreed, trusted.waiting) == (2, 1, 1, 3)
+    assert retrain.plan_data(policy="reviewed")[0].training == 1
+    assert retrain.plan_data(policy="all")[0].training == 5
+    assert retrain.plan_data(min_confidence=0.6)[0].training == 3
+
+
+@pytest.mark.django_db
+def test_a_dry_run_reports_the_data_and_trains_nothing(settings, tmp_path, staff):
     settings.MODEL_DIR = tmp_path / "models"
-    drawings = DrawingFactory.create_batch(20)
+    [trainer], [judge] = players(1, held_out=False), players(1, held_out=True)
+    drawings = DrawingFactory.create_batch(12, player=trainer, confidence=0.95)
     services.review_reject(drawings=drawings[:2], reviewer=staff)
+    DrawingFactory.create_batch(3, player=trainer, confidence=0.5)
+    DrawingFactory.create_batch(6, player=judge)
     out = StringIO()
 
     call_command("retrain", "--dry-run", stdout=out, stderr=StringIO())
 
-    assert "with 18 players' drawings (8 held out" in out.getvalue()
+    text = out.getvalue()
+    assert "--data trusted" in text and "confidence >= 0.9" in text
+    assert "10 drawings from 1 players (0 reviewed, 10 unreviewed" in text
+    assert "3 wait for review" in text
+    assert "Players' hold-out (never trained on): 6 drawings from 1 players" in text
+    assert "would train" in text and "on 10 players' drawings" in text
     assert not (tmp_path / "models").exists()
     assert not ModelVersion.objects.filter(name__startswith="retrain-").exists()
+
+
+@pytest.mark.django_db
+def test_retrain_with_nothing_to_train_on_says_so_and_fails(settings, tmp_path):
+    settings.MODEL_DIR = tmp_path / "models"
+    [player] = players(1, held_out=False)
+    DrawingFactory.create_batch(3, player=player, confidence=0.5)
+
+    with pytest.raises(CommandError, match="No players' drawings to train on") as raised:
+        call_command("retrain", "--limit", "10", stdout=StringIO(), stderr=StringIO())
+
+    assert "3 wait for review" in str(raised.value)
+    assert not (tmp_path / "models").exists()
+
+
+@pytest.mark.django_db
+def test_ctrl_c_stops_cleanly_and_removes_the_unfinished_version(settings, tmp_path, staff):
+    settings.MODEL_DIR = tmp_path / "models"
+    [player] = players(1, held_out=False)
+    services.review_approve(drawings=DrawingFactory.create_batch(5, player=player), reviewer=staff)
+
+    def interrupted(model_name, *, out_dir, **kwargs):
+        (out_dir / "model.keras").write_bytes(b"half a model")
+        raise KeyboardInterrupt
+
+    with mock.patch("training.train.run", side_effect=interrupted):
+        with pytest.raises(CommandError, match="Interrupted") as raised:
+            call_command(
+                "retrain", "--name", "retrain-x", "--limit", "10",
+                stdout=StringIO(), stderr=StringIO(),
+            )  # fmt: skip
+
+    assert raised.value.returncode == 130
+    assert not (tmp_path / "models" / "retrain-x").exists()
+    assert not ModelVersion.objects.filter(name="retrain-x").exists()
+
+
+@pytest.mark.django_db
+def test_activate_always_overrides_the_gate_only_with_a_reason():
+    with pytest.raises(CommandError, match="--reason"):
+        call_command("retrain", "--activate", "always", stdout=StringIO(), stderr=StringIO())
 
 
 @pytest.mark.django_db
@@ -181,9 +211,14 @@ def test_reviewed_drawings_train_a_version_the_rule_activates_and_the_worker_ans
 
     settings.MODEL_DIR = tmp_path / "models"
     staff = StaffFactory()
-    drawings = [DrawingFactory(label=digit % 10) for digit in range(40)]
-    mislabelled = DrawingFactory(label=3, drawn_digit=8, predicted_digit=8, confidence=0.6)
-    scribble = DrawingFactory(label=5, wrong=True)
+    trainers, judges = players(4, held_out=False), players(5, held_out=True)
+    drawings = [DrawingFactory(label=i % 10, player=trainers[i % 4]) for i in range(40)]
+    for i in range(50):  # the players' hold-out: enough drawings and players to judge
+        DrawingFactory(label=i % 10, player=judges[i % 5])
+    mislabelled = DrawingFactory(
+        label=3, drawn_digit=8, predicted_digit=8, confidence=0.6, player=trainers[0]
+    )
+    scribble = DrawingFactory(label=5, wrong=True, player=trainers[1])
     services.review_approve(drawings=drawings, reviewer=staff)
     services.review_relabel(drawings=[mislabelled], label=8, reviewer=staff)
     services.review_reject(drawings=[scribble], reviewer=staff)
@@ -197,19 +232,24 @@ def test_reviewed_drawings_train_a_version_the_rule_activates_and_the_worker_ans
 
     version = ModelVersion.objects.get(name="retrain-test")
     report = version.metrics["retrain"]
-    assert report["players_exported"] == 41, "the rejected scribble is never exported"
+    assert report["players_trained_on"] == 41, "the rejected scribble is never exported"
     assert report["players_per_label"]["8"] == 5, "the relabelled drawing counts as an 8"
-    assert report["holdout_size"] == 10
+    assert report["holdout_size"] == 50
     assert report["active_version"] == weak_active_model.name
-    assert report["new"]["players_accuracy"] is not None
-    assert report["active"]["canvas_accuracy"] < report["new"]["canvas_accuracy"]
+    assert report["fine_tuned_from"] is None, "always-zero is no default model: from scratch"
+    gate_record = version.metrics["gate"]
+    sets = {c["set"]: c for c in gate_record["comparisons"]}
+    assert sets["players' hold-out"]["size"] == 50 and sets["players' hold-out"]["players"] == 5
+    assert sets["canvas benchmark"]["active"] < sets["canvas benchmark"]["candidate"]
     for plot in ("training_curves.png", "confusion_matrix.png", "retrain_comparison.png"):
         assert (version.directory / plot).exists(), plot
-    with np.load(version.directory / "data" / "drawings.npz") as archive:
+    with np.load(version.directory / "data" / "train" / "drawings.npz") as archive:
         assert scribble.pk not in archive["ids"]
-    # Not worse than the active model on players' drawings, MNIST test and the canvas:
-    # auto activates it, with no staff click, and records the switch.
-    assert report["decision"].startswith("activated: not worse"), report["decision"]
+        assert not set(archive["player_ids"]) & {p.pk for p in judges}
+    # Better than the active model everywhere, with enough evidence: the gate accepts,
+    # auto activates it with no staff click, and records the switch.
+    assert gate_record["verdict"] == "accept", gate_record["reason"]
+    assert version.passed_gate
     assert ModelVersion.active() == version
     change = ModelActivation.objects.get(to_version=version)
     assert (change.kind, change.from_version, change.changed_by) == (
@@ -217,7 +257,7 @@ def test_reviewed_drawings_train_a_version_the_rule_activates_and_the_worker_ans
         weak_active_model,
         None,
     )
-    assert "(active)" in out.getvalue()
+    assert "(active)" in out.getvalue() and "Gate: accept" in out.getvalue()
 
     fresh = DrawingFactory(
         label=7,
@@ -246,3 +286,21 @@ def test_retrain_without_the_training_extra_says_in_one_line_how_to_get_it():
     message = str(raised.value)
     assert "\n" not in message
     assert "make install-train" in message and "requirements/train.txt" in message
+
+
+@pytest.mark.django_db
+def test_a_fine_tune_starts_from_the_active_model_only_when_it_can(tmp_path):
+    folder = tmp_path / "v3"
+    folder.mkdir()
+    (folder / "model.keras").write_bytes(b"weights")
+    eleven = {"outputs": 11}
+    version = ModelVersion(name="v3", path=str(folder), architecture="default", metrics=eleven)
+
+    assert retrain.fine_tune_source(version, "default") == folder
+    assert retrain.fine_tune_source(None, "default") is None, "nothing active: from scratch"
+    assert retrain.fine_tune_source(version, "seed") is None
+    version.metrics = {"outputs": 10}
+    assert retrain.fine_tune_source(version, "default") is None, "no 'not a digit' output"
+    version.metrics = eleven
+    (folder / "model.keras").unlink()
+    assert retrain.fine_tune_source(version, "default") is None, "no weights to start from"

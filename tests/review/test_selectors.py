@@ -10,24 +10,64 @@ from django.utils import timezone
 from guessgame.game.models import Drawing
 from guessgame.review import selectors, services
 from inference.models import ModelVersion
-from tests.review.conftest import DrawingFactory
+from tests.review.conftest import DrawingFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
 
 
-def test_the_queue_holds_unreviewed_misclassified_or_flagged_drawings_least_confident_first(
-    staff,
-):
-    sure = DrawingFactory(wrong=True, confidence=0.8)
-    unsure = DrawingFactory(wrong=True, confidence=0.3)
-    flagged_right = DrawingFactory(confidence=0.99, flag=Drawing.Flag.LABEL_WRONG)
-    DrawingFactory(confidence=0.2)  # guessed right, not flagged
-    reviewed = DrawingFactory(wrong=True, confidence=0.1)
-    services.review_approve(drawings=[reviewed], reviewer=staff)
-    DrawingFactory(wrong=True, blank=True, confidence=0.05)  # blank: never guessed
+def queue(mode: str) -> list[Drawing]:
+    return list(selectors.queue_candidates(mode))
 
-    assert list(selectors.review_queue()) == [unsure, sure, flagged_right]
-    assert list(selectors.review_queue(limit=1)) == [unsure]
+
+def test_confident_disagreements_come_first_most_confident_first(staff):
+    # The 12 wrong-digit drawings at 1.00 sat at the end of the old queue.
+    surest = DrawingFactory(label=3, predicted_digit=8, confidence=1.0)
+    sure = DrawingFactory(label=4, predicted_digit=9, confidence=0.85)
+    DrawingFactory(label=5, predicted_digit=6, confidence=0.4)  # unsure: least_confident
+    DrawingFactory(label=7, confidence=0.99)  # agrees
+    reviewed = DrawingFactory(label=1, predicted_digit=7, confidence=0.99)
+    services.review_approve(drawings=[reviewed], reviewer=staff)
+
+    assert queue("disagreements") == [surest, sure]
+
+
+def test_each_mode_holds_the_drawings_it_says(staff):
+    junk = DrawingFactory(label=2, not_a_digit=True, confidence=0.95)
+    unsure = DrawingFactory(label=5, predicted_digit=6, confidence=0.3)
+    agreed = DrawingFactory(label=7, confidence=0.97)
+    hesitant = DrawingFactory(label=1, confidence=0.6)
+    flagged = DrawingFactory(label=0, confidence=0.99, flag=Drawing.Flag.LABEL_WRONG)
+    DrawingFactory(label=9, blank=True, confidence=0.0)  # blank: never in a queue
+
+    assert queue("not_digit") == [junk]
+    assert queue("least_confident")[:3] == [unsure, hesitant, junk]
+    assert queue("flagged") == [flagged]
+    assert set(queue("audit")) == {agreed, flagged}, "agreed at >= 0.9, unreviewed"
+    assert selectors.mode_counts()["least_confident"] == 5
+    with pytest.raises(ValueError, match="queue mode"):
+        selectors.queue_candidates("everything")
+
+
+def test_reviewer_counts_leave_out_undone_decisions(staff):
+    other = StaffFactory(username="bob")
+    services.review_approve(drawings=DrawingFactory.create_batch(2), reviewer=staff)
+    services.review_reject(drawings=[DrawingFactory()], reviewer=staff)
+    services.review_relabel(drawings=[DrawingFactory(label=3)], label=8, reviewer=other)
+    services.review_undo(reviewer=staff)  # takes back the reject
+
+    rows = selectors.reviewer_counts()
+
+    assert rows == [
+        {"name": staff.username, "decisions": 2, "approved": 2, "relabelled": 0, "rejected": 0},
+        {"name": "bob", "decisions": 1, "approved": 0, "relabelled": 1, "rejected": 0},
+    ]
+
+
+def test_top_guesses_include_not_a_digit_when_the_model_had_eleven_outputs():
+    drawing = Drawing(probabilities=[0.05, 0.6, 0, 0, 0, 0, 0, 0.1, 0, 0])
+
+    assert drawing.top_guesses() == [(1, 0.6), (None, pytest.approx(0.25)), (7, 0.1)]
+    assert Drawing(probabilities=None).top_guesses() == []
 
 
 def test_progress_counts_reviewed_candidates(staff):
@@ -120,13 +160,12 @@ def test_misclassified_is_judged_against_the_reviewed_label(staff):
         assert drawing.is_misclassified is (drawing in misclassified)
 
 
-def test_the_queue_keeps_unreviewed_candidates_and_progress_counts_relabelled_ones(staff):
-    wrong = DrawingFactory(label=3, predicted_digit=8, confidence=0.2)
-    flagged = DrawingFactory(confidence=0.99, flag=Drawing.Flag.DREW_SOMETHING_ELSE)
+def test_progress_counts_relabelled_candidates_as_reviewed(staff):
+    DrawingFactory(label=3, predicted_digit=8, confidence=0.2)
+    DrawingFactory(confidence=0.99, flag=Drawing.Flag.DREW_SOMETHING_ELSE)
     relabelled = DrawingFactory(label=5, predicted_digit=6, confidence=0.1)
     services.review_relabel(drawings=[relabelled], label=6, reviewer=staff)
 
-    assert list(selectors.review_queue()) == [wrong, flagged]
     progress = selectors.review_progress()
     assert (progress.reviewed, progress.total) == (1, 3), "relabelled to the guess: reviewed"
 
@@ -135,17 +174,5 @@ def test_a_drawing_the_model_called_not_a_digit_waits_for_review(staff):
     scribble = DrawingFactory(label=3, not_a_digit=True, confidence=0.95)
     right = DrawingFactory(label=3)
 
-    assert list(selectors.review_queue()) == [scribble]
+    assert queue("not_digit") == [scribble]
     assert scribble.is_misclassified and not right.is_misclassified
-
-
-def test_a_not_a_digit_answer_counts_as_wrong_until_staff_reject_the_drawing(staff):
-    DrawingFactory(label=5)
-    scribble = DrawingFactory(label=5, not_a_digit=True)
-
-    assert selectors.accuracy_by_digit()[5] == {"digit": 5, "total": 2, "right": 1, "accuracy": 0.5}
-    matrix = selectors.player_confusion_matrix()
-    assert matrix[5][5] == 1 and sum(map(sum, matrix)) == 1  # no column for "not a digit"
-
-    services.review_reject(drawings=[scribble], reviewer=staff)
-    assert selectors.accuracy_by_digit()[5]["accuracy"] == 1.0

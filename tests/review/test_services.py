@@ -6,12 +6,13 @@ from unittest import mock
 
 import pytest
 from django.core.exceptions import PermissionDenied
+from django.utils import timezone
 
 from guessgame.game.models import Drawing, ReviewDecision
 from guessgame.review import services
-from guessgame.review.models import ModelActivation, Reprediction
+from guessgame.review.models import ModelActivation, Reprediction, ReviewClaim
 from inference.models import ModelVersion
-from tests.review.conftest import DrawingFactory, StaffFactory, UserFactory
+from tests.review.conftest import DrawingFactory, StaffFactory, UserFactory, make_version
 
 pytestmark = pytest.mark.django_db
 Review = Drawing.Review
@@ -20,7 +21,7 @@ Review = Drawing.Review
 def test_approving_records_who_and_when_and_keeps_the_label(staff):
     drawing = DrawingFactory(label=3, wrong=True)
 
-    [decision] = services.review_approve(drawings=[drawing], reviewer=staff)
+    [decision] = services.review_approve(drawings=[drawing], reviewer=staff).decisions
 
     drawing.refresh_from_db()
     assert drawing.review_status == Review.APPROVED
@@ -39,7 +40,7 @@ def test_approving_records_who_and_when_and_keeps_the_label(staff):
 def test_relabelling_changes_the_label_used_for_training(staff):
     drawing = DrawingFactory(label=3, drawn_digit=8)
 
-    [decision] = services.review_relabel(drawings=[drawing], label=8, reviewer=staff)
+    [decision] = services.review_relabel(drawings=[drawing], label=8, reviewer=staff).decisions
 
     drawing.refresh_from_db()
     assert drawing.review_status == Review.RELABELLED
@@ -74,7 +75,7 @@ def test_relabelling_to_something_not_a_digit_is_refused_and_changes_nothing(sta
 def test_rejecting_many_drawings_writes_one_audit_row_each(staff):
     drawings = DrawingFactory.create_batch(4)
 
-    decisions = services.review_reject(drawings=Drawing.objects.all(), reviewer=staff)
+    decisions = services.review_reject(drawings=Drawing.objects.all(), reviewer=staff).decisions
 
     assert len(decisions) == 4
     assert ReviewDecision.objects.filter(new_status=Review.REJECTED).count() == 4
@@ -164,16 +165,6 @@ def test_undo_only_touches_the_reviewers_own_decisions(staff):
     theirs.refresh_from_db()
     assert mine.review_status == Review.UNREVIEWED
     assert theirs.review_status == Review.REJECTED
-
-
-def make_version(tmp_path, name: str, *, active: bool = False) -> ModelVersion:
-    folder = tmp_path / name
-    folder.mkdir()
-    (folder / "model.tflite").write_bytes(b"not really a model")
-    version = ModelVersion.objects.create(name=name, path=str(folder))
-    if active:
-        version.activate()
-    return version
 
 
 def test_repredict_resets_the_guess_and_queues_it_after_commit(
@@ -278,6 +269,74 @@ def test_activating_and_rolling_back_are_recorded_with_who_when_and_which_versio
     assert changes[-1].changed_at == first.activated_at
 
 
+def test_a_version_the_gate_did_not_accept_goes_live_only_with_a_typed_reason(tmp_path, staff):
+    first = make_version(tmp_path, "v1", active=True)
+    refused = make_version(tmp_path, "v2", verdict="refuse")
+    unjudged = make_version(tmp_path, "v3", verdict=None)
+
+    for version in (refused, unjudged):
+        for reason in ("", "   ", "ok"):
+            with pytest.raises(services.ReviewError, match="type why"):
+                services.model_activate(version=version, by=staff, reason=reason)
+    assert ModelVersion.active() == first
+    assert not ModelActivation.objects.filter(to_version__in=[refused, unjudged]).exists()
+
+    services.model_activate(version=refused, by=staff, reason="hotfix for the 7s, see #42")
+
+    assert ModelVersion.active() == refused
+    change = ModelActivation.objects.get(to_version=refused)
+    assert (change.kind, change.from_version, change.changed_by) == (
+        ModelActivation.Kind.OVERRIDE,
+        first,
+        staff,
+    )
+    assert change.note == "Override of the gate (refuse): hotfix for the 7s, see #42"
+
+
+def test_roll_back_goes_to_the_previous_accepted_version_and_never_toggles(tmp_path, staff):
+    from guessgame.review.selectors import rollback_target
+
+    ModelVersion.objects.update(is_active=False)  # the shipped one may be active
+    first = make_version(tmp_path, "v1")
+    second = make_version(tmp_path, "v2")
+    bad = make_version(tmp_path, "v3-refused", verdict="refuse")
+    services.model_activate(version=first, by=staff)
+    services.model_activate(version=second, by=staff)
+    services.model_activate(version=bad, by=staff, reason="trying it on the live traffic")
+
+    assert rollback_target() == second
+    assert services.model_rollback(by=staff) == second
+    assert rollback_target() == first, "the second press goes further back, not to v3"
+    assert services.model_rollback(by=staff) == first
+    assert rollback_target() is None
+    with pytest.raises(services.ReviewError, match="No earlier version"):
+        services.model_rollback(by=staff)
+    assert ModelVersion.active() == first
+
+
+def test_roll_back_skips_versions_the_gate_did_not_accept(tmp_path, staff):
+    ModelVersion.objects.update(is_active=False)  # the shipped one may be active
+    good = make_version(tmp_path, "good")
+    unsure = make_version(tmp_path, "unsure", verdict="not enough evidence yet")
+    latest = make_version(tmp_path, "latest")
+    services.model_activate(version=good, by=staff)
+    services.model_activate(version=unsure, by=staff, reason="more data soon, try it")
+    services.model_activate(version=latest, by=staff)
+
+    assert services.model_rollback(by=staff) == good
+
+
+def test_roll_back_refuses_when_the_page_showed_another_target(tmp_path, staff):
+    ModelVersion.objects.update(is_active=False)  # the shipped one may be active
+    first, second, third = (make_version(tmp_path, name) for name in ("v1", "v2", "v3"))
+    for version in (first, second, third):
+        services.model_activate(version=version, by=staff)
+
+    with pytest.raises(services.ReviewError, match="now goes to v2, not v1"):
+        services.model_rollback(by=staff, expected=first)
+    assert ModelVersion.active() == third
+
+
 def test_a_retrain_activation_is_recorded_with_the_rules_decision(tmp_path):
     before = make_version(tmp_path, "v1", active=True)
     retrained = make_version(tmp_path, "retrain-x")
@@ -344,3 +403,79 @@ def test_two_quick_undos_take_back_two_decisions_not_one_twice():
     assert not errors
     assert sorted(r.drawing_id for batch in results for r in batch) == [first.pk, second.pk]
     assert set(Drawing.objects.values_list("review_status", flat=True)) == {Review.UNREVIEWED}
+
+
+def test_two_reviewers_never_get_the_same_drawing(staff):
+    other = StaffFactory(username="bob")
+    drawings = [DrawingFactory(label=3, predicted_digit=8, confidence=0.9) for _ in range(5)]
+
+    mine = services.claim_for_review(reviewer=staff, mode="disagreements", limit=3)
+    theirs = services.claim_for_review(reviewer=other, mode="disagreements", limit=3)
+
+    assert len(mine) == 3 and len(theirs) == 2
+    assert not {d.pk for d in mine} & {d.pk for d in theirs}
+    assert {d.pk for d in mine} | {d.pk for d in theirs} == {d.pk for d in drawings}
+    again = services.claim_for_review(reviewer=staff, mode="disagreements", limit=3)
+    assert [d.pk for d in again] == [d.pk for d in mine], "a reload shows the same drawings"
+
+
+def test_a_claim_expires_and_a_decision_releases_it(staff):
+    other = StaffFactory(username="bob")
+    first, second = (DrawingFactory(label=3, predicted_digit=8, confidence=0.9) for _ in "12")
+    services.claim_for_review(reviewer=staff, mode="disagreements", limit=2)
+    assert services.claim_for_review(reviewer=other, mode="disagreements", limit=2) == []
+
+    ReviewClaim.objects.filter(drawing=first).update(expires_at=timezone.now())
+    services.review_approve(drawings=[second], reviewer=staff)
+
+    assert services.claim_for_review(reviewer=other, mode="disagreements", limit=2) == [first]
+    assert not ReviewClaim.objects.filter(drawing=second).exists()
+
+
+def test_a_skipped_drawing_goes_to_another_reviewer_not_back(staff):
+    other = StaffFactory(username="bob")
+    [drawing] = [DrawingFactory(label=3, predicted_digit=8, confidence=0.9)]
+    services.claim_for_review(reviewer=staff, mode="disagreements", limit=5)
+
+    services.review_skip(drawing=drawing, reviewer=staff)
+
+    assert services.claim_for_review(reviewer=staff, mode="disagreements", limit=5) == []
+    assert services.claim_for_review(reviewer=other, mode="disagreements", limit=5) == [drawing]
+    assert drawing.review_status == Review.UNREVIEWED, "skipping decides nothing"
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_reviewers_opening_the_queue_at_once_get_different_drawings():
+    import threading
+
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        pytest.skip("concurrent writers need PostgreSQL (SQLite runs one writer at a time)")
+    reviewers = [StaffFactory(username="ann"), StaffFactory(username="bob")]
+    for _ in range(6):
+        DrawingFactory(label=3, predicted_digit=8, confidence=0.9)
+    barrier = threading.Barrier(2)
+    handed, errors = {}, []
+
+    def open_queue(reviewer):
+        try:
+            barrier.wait()
+            drawings = services.claim_for_review(reviewer=reviewer, mode="disagreements", limit=6)
+            handed[reviewer.username] = {d.pk for d in drawings}
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=open_queue, args=(r,)) for r in reviewers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+
+    assert not errors
+    assert not handed["ann"] & handed["bob"]
+    assert len(handed["ann"] | handed["bob"]) == 6
+    assert ReviewClaim.objects.count() == 6

@@ -8,8 +8,9 @@ import pytest
 from django.urls import reverse
 
 from guessgame.game.models import Drawing, ReviewDecision
+from guessgame.review.models import ModelActivation
 from inference.models import ModelVersion
-from tests.review.conftest import DrawingFactory
+from tests.review.conftest import DrawingFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
 Review = Drawing.Review
@@ -58,27 +59,107 @@ def test_players_cannot_see_drawing_images(player_client):
         assert player_client.get(reverse(name, args=[drawing.pk])).status_code == 302
 
 
-def test_the_queue_shows_the_least_confident_misclassified_drawings_and_progress(staff_client):
+def test_the_queue_shows_the_least_confident_drawings_and_progress(staff_client):
     unsure = DrawingFactory(wrong=True, confidence=0.2)
     sure = DrawingFactory(wrong=True, confidence=0.7)
-    right = DrawingFactory(confidence=0.1)
+    right = DrawingFactory(confidence=0.95)
 
-    response = staff_client.get(reverse("review:queue"))
+    response = staff_client.get(reverse("review:queue"), {"mode": "least_confident"})
 
     assert response.status_code == 200
     page = response.content.decode()
     assert page.index(f'data-id="{unsure.pk}"') < page.index(f'data-id="{sure.pk}"')
-    assert f'data-id="{right.pk}"' not in page
+    assert page.index(f'data-id="{sure.pk}"') < page.index(f'data-id="{right.pk}"')
     assert "0</span> of" in page and "2</span> reviewed" in page
     assert "js/review.js" in page
     assert 'type="module"' in page
     assert "<script>" not in page and "style=" not in page
 
 
-def test_the_queue_says_not_a_digit_for_a_drawing_the_model_called_so(staff_client):
-    DrawingFactory(label=4, not_a_digit=True, confidence=0.9)
+def test_the_queue_opens_on_confident_disagreements_with_every_mode_counted(staff_client):
+    wrong_label = DrawingFactory(label=3, predicted_digit=8, confidence=0.99)
+    DrawingFactory(wrong=True, confidence=0.3)
+    DrawingFactory(label=2, not_a_digit=True, confidence=0.9)
+
     page = staff_client.get(reverse("review:queue")).content.decode()
-    assert "<dd>not a digit (0.90)</dd>" in page
+
+    assert f'data-id="{wrong_label.pk}"' in page and page.count('class="review-card"') == 1
+    assert 'aria-current="page">Confident disagreements <span class="count">1</span>' in page
+    assert 'href="?mode=not_digit"' in page and "Not a digit <span" in page
+    assert "Random audit" in page and "Least confident" in page and "Flagged" in page
+    assert "yours for 15 minutes" in page
+
+
+def test_the_queue_shows_the_top_three_guesses_and_a_large_view(staff_client):
+    DrawingFactory(
+        label=3,
+        predicted_digit=8,
+        confidence=0.81,
+        probabilities=[0, 0, 0, 0.1, 0, 0.05, 0, 0, 0.81, 0],
+    )
+
+    page = staff_client.get(reverse("review:queue")).content.decode()
+
+    top = page[page.index("data-top>") : page.index("</ol>", page.index("data-top>"))]
+    assert top.index("<span>8</span>") < top.index("<span>3</span>") < top.index("<span>5</span>")
+    assert "data-large-pixels" in page and "data-large-top" in page
+
+
+def test_the_queue_counts_each_reviewers_decisions(staff_client, staff):
+    from guessgame.review import services
+
+    services.review_approve(drawings=DrawingFactory.create_batch(3), reviewer=staff)
+
+    page = staff_client.get(reverse("review:queue")).content.decode()
+
+    assert f'<th scope="row">{staff.username}</th><td>3</td><td>3</td>' in page
+
+
+def test_an_unknown_queue_mode_is_a_sentence_not_an_error(staff_client):
+    response = staff_client.get(reverse("review:queue"), {"mode": "everything"})
+
+    assert response.status_code == 400
+    assert "Unknown queue mode" in response.content.decode()
+
+
+def test_s_passes_a_drawing_on_to_another_reviewer(staff_client, staff):
+    drawing = DrawingFactory(label=3, predicted_digit=8, confidence=0.99)
+    staff_client.get(reverse("review:queue"))
+
+    response = staff_client.post(
+        reverse("review:skip"), {"drawing": drawing.pk}, content_type="application/json"
+    )
+
+    assert response.json() == {"skipped": drawing.pk}
+    assert (
+        f'data-id="{drawing.pk}"' not in staff_client.get(reverse("review:queue")).content.decode()
+    )
+    bad = staff_client.post(
+        reverse("review:skip"), {"drawing": "x"}, content_type="application/json"
+    )
+    assert bad.status_code == 404 and "numeric 'drawing' id" in bad.json()["error"]
+
+
+def test_a_decision_on_a_drawing_another_reviewer_relabelled_is_refused(staff_client):
+    from guessgame.review import services
+
+    drawing = DrawingFactory(label=3, predicted_digit=8, confidence=0.99)
+    services.review_relabel(drawings=[drawing], label=8, reviewer=StaffFactory(username="bob"))
+    url = reverse("review:decide")
+
+    response = staff_client.post(
+        url, {"drawing": drawing.pk, "action": "approve"}, content_type="application/json"
+    )
+
+    assert response.status_code == 409 and "relabelled to 8" in response.json()["error"]
+    drawing.refresh_from_db()
+    assert drawing.effective_label == 8
+    forced = staff_client.post(
+        url,
+        {"drawing": drawing.pk, "action": "approve", "overwrite_relabel": True},
+        content_type="application/json",
+    )
+    assert forced.status_code == 200 and forced.json()["drawing"]["effective_label"] == 3
 
 
 def test_an_empty_queue_says_so(staff_client):
@@ -253,10 +334,17 @@ def versions(tmp_path):
         (folder / "confusion_matrix.png").write_bytes(b"\x89PNG matrix")
         made.append(
             ModelVersion.objects.create(
-                name=name, path=str(folder), metrics={"mnist_test_accuracy": 0.9912}
+                name=name,
+                path=str(folder),
+                metrics={
+                    "mnist_test_accuracy": 0.9912,
+                    "dataset_sizes": {"test": 300},
+                    "gate": {"verdict": "accept", "reason": "accept: test"},
+                },
             )
         )
     made[0].activate()
+    ModelActivation.objects.create(kind="activate", to_version=made[0])
     return made
 
 
@@ -297,11 +385,56 @@ def test_activate_and_roll_back_buttons(staff_client, versions):
 
     response = staff_client.post(reverse("review:model_activate", args=[second.pk]), follow=True)
     assert ModelVersion.active() == second
-    assert "v2 is now the active model" in response.content.decode()
+    page = response.content.decode()
+    assert "v2 is now the active model" in page
+    assert "Roll back to v1" in page
 
-    response = staff_client.post(reverse("review:model_rollback"), follow=True)
+    response = staff_client.post(
+        reverse("review:model_rollback"), {"version": first.pk}, follow=True
+    )
     assert ModelVersion.active() == first
-    assert "Rolled back" in response.content.decode()
+    page = response.content.decode()
+    assert "Rolled back" in page
+    assert "Roll back to" not in page, "v2 was rolled back from: it is not a target"
+
+
+def test_the_models_page_shows_each_gate_result_and_what_a_figure_was_measured_on(
+    staff_client, versions
+):
+    versions[1].metrics["gate"] = {
+        "verdict": "refuse",
+        "reason": "refuse: worse on the players' hold-out (120 drawings from 9 players)",
+        "active_version": "v1",
+        "comparisons": [
+            {"set": "players' hold-out", "size": 120, "players": 9, "candidate": 0.81,
+             "active": 0.86, "interval": [-0.09, -0.01]},
+        ],
+    }  # fmt: skip
+    versions[1].save()
+
+    page = staff_client.get(reverse("review:models")).content.decode()
+
+    assert "Active: <strong>v1</strong>, gate:" in page
+    assert "0.9912 on 300 digits" in page
+    assert "refuse: worse on the players&#x27; hold-out (120 drawings from 9 players)" in page
+    assert "120 drawings from 9 players: 0.8100 vs 0.8600 active" in page
+    assert "Override the gate and activate v2" in page and 'name="reason"' in page
+
+
+def test_activating_a_refused_version_needs_a_typed_reason(staff_client, staff, versions):
+    versions[1].metrics["gate"] = {"verdict": "refuse", "reason": "refuse: worse"}
+    versions[1].save()
+    url = reverse("review:model_activate", args=[versions[1].pk])
+
+    response = staff_client.post(url, follow=True)
+
+    assert ModelVersion.active() == versions[0]
+    assert "type why" in response.content.decode()
+    staff_client.post(url, {"reason": "the 7s are broken in v1, see #12"})
+    assert ModelVersion.active() == versions[1]
+    change = ModelActivation.objects.get(to_version=versions[1])
+    assert (change.kind, change.changed_by) == (ModelActivation.Kind.OVERRIDE, staff)
+    assert "the 7s are broken in v1" in change.note
 
 
 def test_players_cannot_activate_models(player_client, versions):
@@ -311,3 +444,18 @@ def test_players_cannot_activate_models(player_client, versions):
     assert player_client.get(plot).status_code == 302
 
     assert ModelVersion.active() == versions[0]
+
+
+def test_staff_find_the_staff_pages_in_the_menu_and_the_admin(staff_client):
+    home = staff_client.get(reverse("home")).content.decode()
+    admin_index = staff_client.get(reverse("admin:index")).content.decode()
+
+    assert f'<a href="{reverse("review:queue")}">Staff</a>' in home
+    for name in ("review:queue", "review:dashboard", "review:models"):
+        assert f'href="{reverse(name)}"' in admin_index, name
+
+
+def test_players_do_not_see_the_staff_link(client, player):
+    client.force_login(player)
+
+    assert ">Staff</a>" not in client.get(reverse("home")).content.decode()

@@ -226,3 +226,104 @@ def test_a_run_writes_the_model_card_from_its_metrics(default_run):
     assert card.startswith(f"# Model card: {metrics['version']}")
     assert f"T = {metrics['calibration']['temperature']}" in card
     assert f"{metrics['nondigit']['named_as_digit_rate']:.2%}" in card
+
+
+def players_npz(few_digits, path, n: int = 40):
+    images = (few_digits.test.images[:n] * 255).astype(np.uint8)
+    np.savez(path, images=images, labels=few_digits.test.labels[:n], ids=np.arange(n))
+    return path
+
+
+def test_a_fine_tune_starts_from_the_model_trains_on_players_and_a_replay_and_is_calibrated(
+    default_run, few_digits, tmp_path, monkeypatch
+):
+    import keras
+
+    from training import models, train
+
+    monkeypatch.setattr(train, "CACHE_DIR", tmp_path / "cache")
+    monkeypatch.setattr(train, "REPLAY_DIGITS", 100)
+    init_dir, _ = default_run
+    loaded = train.load_for_fine_tuning(init_dir, steps=1, epochs=1)
+    before = keras.models.load_model(init_dir / "model.keras", compile=False)
+    digits = few_digits.test.images[:8, ..., None]
+    assert np.allclose(
+        models.logits_of(loaded).predict(digits, verbose=0),
+        models.logits_of(before).predict(digits, verbose=0),
+    ), "the fine-tune starts from the model's own weights, without its calibration"
+
+    metrics = train.run(
+        "default",
+        init_from=init_dir,
+        out_dir=tmp_path / "fine-tuned",
+        datasets_override=few_digits,
+        player_data=players_npz(few_digits, tmp_path / "players.npz"),
+        verbose=0,
+    )
+
+    assert metrics["fine_tuned_from"] == str(init_dir)
+    assert metrics["epochs"] == train.FINE_TUNE_EPOCHS
+    sources = metrics["dataset_sizes"]["sources"]
+    assert sources["replay_mnist"] == sources["replay_augmented"] == 100
+    assert sources["replay_not_digits"] > 0 and sources["replay_styled_digits"] > 0
+    assert sources["players"] == sources["players_augmented"] == 40
+    assert metrics["outputs"] == 11 and metrics["calibration"]["temperature"] > 0
+    assert (tmp_path / "fine-tuned" / "model.tflite").stat().st_size > 0
+
+
+def test_the_replay_is_cached_on_disk_keyed_by_the_recipe(few_digits, tmp_path, monkeypatch):
+    from unittest import mock
+
+    from training import train
+
+    monkeypatch.setattr(train, "CACHE_DIR", tmp_path)
+    monkeypatch.setattr(train, "REPLAY_DIGITS", 60)
+    images, labels, sources = train.replay_set(few_digits.train, seed=0)
+    [cached] = tmp_path.glob("replay-0-60-*.npz")
+
+    with mock.patch.object(train, "training_set", side_effect=AssertionError("recomputed")):
+        again = train.replay_set(few_digits.train, seed=0)
+
+    assert np.array_equal(again[0], images) and np.array_equal(again[1], labels)
+    assert again[2] == sources and sources["mnist"] == 60
+    other_seed = train.replay_set(few_digits.train, seed=1)
+    assert len(list(tmp_path.glob("replay-*.npz"))) == 2 and other_seed[2]["mnist"] == 60
+    assert cached.exists()
+
+
+def test_only_the_default_model_is_fine_tuned(tmp_path):
+    from training import train
+
+    with pytest.raises(ValueError, match="Only the default model"):
+        train.run("seed", init_from=tmp_path)
+
+
+def test_the_benchmarks_are_cached_and_score_the_same(few_digits, tmp_path):
+    from unittest import mock
+
+    options = {"canvas_limit": 20, "nondigit_n": 20, "style_n": 20}
+    images, labels = few_digits.test.images[:20], few_digits.test.labels[:20]
+    drawn = evaluate.cached_benchmark_inputs(images, labels, cache_dir=tmp_path, **options)
+
+    with mock.patch.object(evaluate, "benchmark_inputs", side_effect=AssertionError("redrawn")):
+        cached = evaluate.cached_benchmark_inputs(images, labels, cache_dir=tmp_path, **options)
+
+    for field in ("canvas_pixels", "canvas_labels", "nondigit_pixels", "style_pixels"):
+        assert np.array_equal(getattr(drawn, field), getattr(cached, field)), field
+    assert cached.nondigit_kinds == drawn.nondigit_kinds
+    assert cached.style_variants == drawn.style_variants
+
+
+def test_tensorflows_start_up_noise_is_hidden_unless_something_fails(capfd):
+    import os
+
+    from training import train
+
+    with train.quiet_native_logs():
+        os.write(2, b"I0000 cudart_stub.cc:31] Could not find cuda drivers\n")
+    assert capfd.readouterr().err == ""
+
+    with pytest.raises(RuntimeError), train.quiet_native_logs():
+        os.write(2, b"F0000 the reason it broke\n")
+        raise RuntimeError("import failed")
+    assert "the reason it broke" in capfd.readouterr().err

@@ -44,7 +44,11 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("--out", required=True, help="Folder to write into (created).")
+        parser.add_argument(
+            "--out",
+            required=True,
+            help="Folder to write into; created if its parent folder exists.",
+        )
         parser.add_argument(
             "--status",
             action="append",
@@ -102,6 +106,8 @@ class Command(BaseCommand):
             )
         except export.ExportError as exc:
             raise CommandError(str(exc)) from exc
+        except OSError as exc:  # disk full, permissions changed mid-way: one line, no trace
+            raise CommandError(f"Cannot write to {options['out']}: {exc.strerror}.") from exc
 
         self.stdout.write("label  drawings")
         for label in range(10):
