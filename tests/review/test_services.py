@@ -296,6 +296,7 @@ def test_a_version_the_gate_did_not_accept_goes_live_only_with_a_typed_reason(tm
 def test_roll_back_goes_to_the_previous_accepted_version_and_never_toggles(tmp_path, staff):
     from guessgame.review.selectors import rollback_target
 
+    ModelActivation.objects.all().delete()  # migrate's switch to the shipped model
     ModelVersion.objects.update(is_active=False)  # the shipped one may be active
     first = make_version(tmp_path, "v1")
     second = make_version(tmp_path, "v2")
@@ -315,6 +316,7 @@ def test_roll_back_goes_to_the_previous_accepted_version_and_never_toggles(tmp_p
 
 
 def test_roll_back_skips_versions_the_gate_did_not_accept(tmp_path, staff):
+    ModelActivation.objects.all().delete()  # migrate's switch to the shipped model
     ModelVersion.objects.update(is_active=False)  # the shipped one may be active
     good = make_version(tmp_path, "good")
     unsure = make_version(tmp_path, "unsure", verdict="not enough evidence yet")
@@ -327,6 +329,7 @@ def test_roll_back_skips_versions_the_gate_did_not_accept(tmp_path, staff):
 
 
 def test_roll_back_refuses_when_the_page_showed_another_target(tmp_path, staff):
+    ModelActivation.objects.all().delete()  # migrate's switch to the shipped model
     ModelVersion.objects.update(is_active=False)  # the shipped one may be active
     first, second, third = (make_version(tmp_path, name) for name in ("v1", "v2", "v3"))
     for version in (first, second, third):
