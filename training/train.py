@@ -247,7 +247,7 @@ def run(
     import keras
     import tensorflow as tf
 
-    from training import evaluate, export
+    from training import evaluate, export, negatives, styles
 
     started = time.perf_counter()
     keras.utils.set_random_seed(seed)
@@ -324,8 +324,9 @@ def run(
         test.images,
         test.labels,
         canvas_limit=limit,
-        nondigit_n=limit,
-        style_n=limit,
+        # A quick run on a few hundred digits gets benchmarks of its test set's size.
+        nondigit_n=min(len(test), negatives.NONDIGIT_BENCH_N),
+        style_n=min(len(test), styles.STYLE_BENCH_N),
     )
     canvas_uncalibrated = evaluate.keras_predict(uncalibrated)(stats["canvas_pixels"])
     from training.calibration import expected_calibration_error

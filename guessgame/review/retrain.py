@@ -238,10 +238,12 @@ def plot_players_confusion(path: Path, confusion: list[list[int]]) -> None:
 
     matrix = np.asarray(confusion)
     fig, ax = plt.subplots(figsize=(6, 5))
-    ax.imshow(np.where(np.eye(10, dtype=bool), 0, matrix), cmap="Reds")
+    ax.imshow(np.where(np.eye(*matrix.shape, dtype=bool), 0, matrix), cmap="Reds")
     for (row, col), count in np.ndenumerate(matrix):
         ax.text(col, row, str(count), ha="center", va="center", fontsize=7)
-    ax.set_xticks(range(10))
+    from training.report import class_name
+
+    ax.set_xticks(range(matrix.shape[1]), [class_name(c) for c in range(matrix.shape[1])])
     ax.set_yticks(range(10))
     ax.set_xlabel("guessed digit")
     ax.set_ylabel("true digit")
