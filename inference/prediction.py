@@ -61,22 +61,14 @@ class Prediction:
         if not all(math.isfinite(p) for p in rounded):
             raise ValueError("Every probability must be a finite number.")
         best = max(range(len(rounded)), key=rounded.__getitem__)
-        probabilities = rounded[:DIGITS]
-        if best == NOT_DIGIT_CLASS:
-            return cls(
-                digit=None,
-                confidence=rounded[NOT_DIGIT_CLASS],
-                probabilities=probabilities,
-                blank=False,
-                model_version=model_version,
-                not_digit=True,
-            )
+        not_digit = best == NOT_DIGIT_CLASS
         return cls(
-            digit=best,
+            digit=None if not_digit else best,
             confidence=rounded[best],
-            probabilities=probabilities,
+            probabilities=rounded[:DIGITS],
             blank=False,
             model_version=model_version,
+            not_digit=not_digit,
         )
 
     @classmethod

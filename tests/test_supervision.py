@@ -131,16 +131,20 @@ def test_a_killed_worker_and_a_killed_web_server_each_come_back_while_the_other_
         # for them to go and for a new master to answer.)
         orphans = descendants(web)
         os.kill(web, signal.SIGKILL)
+        # Until they exit, the orphaned workers count as top gunicorn processes too.
         wait_for(
-            lambda: top_processes(stack.pid, "gunicorn") not in ([], [web]),
+            lambda: not any(alive(pid) for pid in orphans), "the old workers' exit", stack, log
+        )
+        wait_for(
+            lambda: (
+                len(top_processes(stack.pid, "gunicorn")) == 1
+                and top_processes(stack.pid, "gunicorn") != [web]
+            ),
             "a new gunicorn master",
             stack,
             log,
         )
         new_web = find_process(stack.pid, "gunicorn")
-        wait_for(
-            lambda: not any(alive(pid) for pid in orphans), "the old workers' exit", stack, log
-        )
         wait_for(lambda: predicts(base), "predictions after gunicorn's SIGKILL", stack, log)
         assert find_process(stack.pid, "gunicorn") == new_web
         assert find_process(stack.pid, "celery", "guessgame worker") == new_worker

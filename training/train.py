@@ -398,7 +398,7 @@ def run(
         raise ValueError("Only the default model is fine-tuned (init_from).")
     keras, tf = import_tensorflow()
 
-    from training import evaluate, export
+    from training import evaluate, export, negatives, styles
 
     started = time.perf_counter()
     keras.utils.set_random_seed(seed)
@@ -481,7 +481,12 @@ def run(
     tflite_diff = export.verify_tflite(keras_probabilities, tflite_path, test.images)
     if benchmarks is None:
         benchmarks = evaluate.benchmark_inputs(
-            test.images, test.labels, canvas_limit=limit, nondigit_n=limit, style_n=limit
+            test.images,
+            test.labels,
+            canvas_limit=limit,
+            # A quick run on a few hundred digits gets benchmarks of its test set's size.
+            nondigit_n=min(len(test), negatives.NONDIGIT_BENCH_N),
+            style_n=min(len(test), styles.STYLE_BENCH_N),
         )
     stats = evaluate.score(evaluate.tflite_predict(tflite_path), benchmarks)
     canvas_uncalibrated = evaluate.keras_predict(uncalibrated)(stats["canvas_pixels"])

@@ -228,9 +228,11 @@ def plot_players_confusion(path: Path, confusion: list[list[int]]) -> None:
     ax.imshow(np.where(np.eye(*matrix.shape, dtype=bool), 0, matrix), cmap="Reds")
     for (row, col), count in np.ndenumerate(matrix):
         ax.text(col, row, str(count), ha="center", va="center", fontsize=7)
-    ax.set_xticks(range(matrix.shape[1]))
+    from training.report import class_name
+
+    ax.set_xticks(range(matrix.shape[1]), [class_name(c) for c in range(matrix.shape[1])])
     ax.set_yticks(range(10))
-    ax.set_xlabel("guessed digit (10: not a digit)")
+    ax.set_xlabel("guessed")
     ax.set_ylabel("true digit")
     ax.set_title("Players' hold-out: new model")
     fig.tight_layout()

@@ -80,7 +80,9 @@ def test_the_metrics_say_what_was_trained_and_how_well(default_run):
     assert written["style"]["size"] == N_TEST
     assert 0.0 <= written["canvas_accuracy"] <= 1.0
     assert written["tflite_max_abs_diff"] <= 1e-5
-    assert written["mnist_test_accuracy"] > 0.3  # one epoch on 300 digits: above chance
+    # One epoch on 275 digits among as many redraws, styled digits and non-digits: above
+    # chance (0.1) and seeded, so the same every run.
+    assert written["mnist_test_accuracy"] > 0.15
 
 
 def test_the_saved_keras_model_loads_and_predicts(default_run, few_digits):
