@@ -316,7 +316,18 @@ def draw_style(
     size: int = CANVAS_PX,
 ) -> StyleDrawing:
     """One drawing of ``STYLES[digit][variant]`` with random hand, size, place and pen."""
-    template = STYLES[digit][variant]
+    return draw_template(STYLES[digit][variant], digit, rng, variant=variant, size=size)
+
+
+def draw_template(
+    template: Template,
+    digit: int,
+    rng: np.random.Generator,
+    *,
+    variant: str = "",
+    size: int = CANVAS_PX,
+) -> StyleDrawing:
+    """One drawing of any stroke template (other hands: bench/hands.py) varied as above."""
     shapes = [_stroke_shape(stroke, rng) for stroke in template]
 
     # The hand: width, slant and tilt about the digit's middle.

@@ -187,7 +187,9 @@ def test_on_a_360_by_640_phone_the_live_guess_is_in_view_while_drawing(
     # Half the digit, the pen still down: the player looks at the guess now.
     half = DIGIT_POLYLINES[target][0][: max(2, len(DIGIT_POLYLINES[target][0]) // 2)]
     draw_digit(page, target, lines=[half], scroll=False, up=False)
-    page.wait_for_function("document.querySelector('[data-canvas]').dataset.guessedVersion")
+    page.wait_for_function(  # a function: a bare expression is eval'd, which the CSP forbids
+        "() => document.querySelector('[data-canvas]').dataset.guessedVersion"
+    )
     guess = page.locator("#guess").bounding_box()
     canvas = page.locator("canvas.draw-canvas").bounding_box()
     assert page.evaluate("window.scrollY") == 0
