@@ -10,6 +10,10 @@ error texts, whether Redis is embedded) go only to staff or to a caller presenti
 ``Authorization: Bearer <GUESSGAME_HEALTH_TOKEN>``; anonymous callers see which parts
 are up, nothing inside.
 
+Both name the active model version and its gate result (``model_gate``: "accept",
+"shipped", "refuse", ...). A version the gate did not accept, put live by a staff
+override, makes /healthz "degraded" (still 200: the site serves): a monitor sees it.
+
 Both read one snapshot that at most one thread per process computes, at most once every
 :data:`SNAPSHOT_SECONDS`; meanwhile other probes get the last one. The workers are never
 asked directly: their heartbeat is read from Redis with a short timeout
@@ -64,7 +68,10 @@ def check_model() -> Part:
         return Part(False, {"version": None, "error": "No model version is active."})
     if not version.tflite_path.exists():
         return Part(False, {"version": version.name, "error": "The model file is missing."})
-    return Part(True, {"version": version.name})
+    return Part(
+        True,
+        {"version": version.name, "gate": version.gate_verdict, "passed_gate": version.passed_gate},
+    )
 
 
 def check_broker_and_workers() -> dict[str, Part]:
@@ -160,7 +167,15 @@ def _summary(parts: dict[str, Part], down: list[str]) -> dict:
         "status": "ok" if not down else "unavailable",
         "down": down,
         "model_version": parts["model"].details.get("version"),
+        "model_gate": parts["model"].details.get("gate"),
     }
+
+
+def _gate_overridden(parts: dict[str, Part]) -> bool:
+    """Staff put a version live that the gate did not accept (an audited override): the
+    site serves, but an operator should know."""
+    model = parts["model"]
+    return model.ok and not model.details.get("passed_gate", True)
 
 
 @never_cache
@@ -171,9 +186,11 @@ def healthz(request: HttpRequest) -> JsonResponse:
     failing = [name for name, part in parts.items() if not part.ok]
     down = [name for name in failing if name in SERVING_PARTS]
     body = _summary(parts, down)
-    if failing and not down:
-        body["status"] = "degraded"
     body["degraded"] = [name for name in failing if name not in SERVING_PARTS]
+    if _gate_overridden(parts):
+        body["degraded"].append("model_gate")
+    if body["degraded"] and not down:
+        body["status"] = "degraded"
     return JsonResponse(body, status=503 if down else 200)
 
 

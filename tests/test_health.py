@@ -68,6 +68,48 @@ def test_readyz_answers_503_naming_the_workers_when_none_beats(client, monkeypat
     assert body["model_version"] == active_model.name
 
 
+def running_a_version_the_gate(verdict: str, monkeypatch, active_model, tmp_path):
+    """The active version as if a retrain's gate had judged it ``verdict``."""
+    import shutil
+
+    from inference.models import ModelVersion
+
+    shutil.copy(active_model.tflite_path, tmp_path / "model.tflite")
+    trained = ModelVersion.objects.create(
+        name="retrained", path=str(tmp_path), metrics={"gate": {"verdict": verdict}}
+    )
+    trained.activate()
+    monkeypatch.setattr(health, "check_broker_and_workers", lambda: dict(list(ALL_UP.items())[2:]))
+    return trained
+
+
+@pytest.mark.django_db
+def test_healthz_shows_the_active_versions_gate_result(client, monkeypatch, active_model, tmp_path):
+    running_a_version_the_gate("accept", monkeypatch, active_model, tmp_path)
+
+    body = client.get("/healthz").json()
+
+    assert body["status"] == "ok" and body["degraded"] == []
+    assert (body["model_version"], body["model_gate"]) == ("retrained", "accept")
+
+
+@pytest.mark.django_db
+def test_a_version_the_gate_refused_put_live_by_an_override_shows_as_degraded(
+    client, monkeypatch, active_model, tmp_path
+):
+    """The site serves (the override was a staff member's audited choice), but a monitor
+    watching /healthz sees that the live model did not pass the gate."""
+    running_a_version_the_gate("refuse", monkeypatch, active_model, tmp_path)
+
+    live = client.get("/healthz")
+    ready = client.get("/readyz")
+
+    assert live.status_code == 200
+    assert live.json()["status"] == "degraded" and live.json()["degraded"] == ["model_gate"]
+    assert live.json()["model_gate"] == "refuse"
+    assert ready.status_code == 200 and ready.json()["model_gate"] == "refuse"
+
+
 @pytest.mark.django_db
 def test_a_missing_model_fails_healthz(client, monkeypatch):
     from inference.models import ModelVersion
