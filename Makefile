@@ -107,6 +107,7 @@ bench: install-bench var/models/seed-full/model.keras
 	$(PY) bench/bench_load.py
 	$(PY) bench/bench_flood.py
 	$(PY) bench/bench_players.py
+	$(PY) bench/bench_flywheel.py
 
 train: install-train
 	$(PY) -m training.train --model default --out inference/shipped/default-v3 --seed 0

@@ -380,7 +380,7 @@ def main() -> None:
             "gate": version.metrics["gate"],
             "activated": version.metrics["retrain"]["activated"],
         }
-        print(f"   gate: {version.metrics['gate']['verdict']}: {version.metrics['gate']['reason']}")
+        print(f"   gate: {version.metrics['gate']['reason']}", flush=True)
 
         live = requests.get(base + "/healthz", timeout=10).json()
         report["live_version_after"] = live.get("model_version")
