@@ -1,28 +1,32 @@
-"""How many players can draw at once: the game page's live-guess rate, before and after.
+"""How many players can draw at once: the first version's game against today's.
 
-Starts `make serve` through the launcher the tests use (tests/serve_stack.py) on a free
-loopback port with its own var dir (var/bench-players: SQLite, the embedded Redis).
-Each simulated player is a guest playing real games over HTTP, as game.js does: start
-a round, draw the target in real time (strokes sent as JSON with their timings, the
-server draws them), stop when the model recognises it or press Done at the end, then
-the next round. What differs between the two runs is only WHEN the page asks for a
-live guess while the player draws:
+Starts two `make serve` stacks through the launcher the tests use (tests/serve_stack.py),
+each on a free loopback port with its own var dir (SQLite, the embedded Redis):
 
-- before: the page of the first version (static/js/canvas.js's ``throttle`` at
-  LIVE_GUESS_DEBOUNCE_MS = 150): while the drawing changes, a guess every 150 ms, one
-  request at a time, the newest drawing sent when it returns;
-- after: static/js/live.js: a guess at each pen-up, while a stroke goes on at most one
-  every LIVE_GUESS_INTERVAL_MS, never the same drawing twice, one at a time.
+- before: the game's first version (BASELINE_COMMIT, checked out with `git archive`
+  into var/bench-players/baseline): one page per round. A signed-up player loads the
+  play page (which starts the round's clock), draws the target while the page asks for
+  a live guess every 150 ms as long as the drawing changes (canvas.js's ``throttle`` at
+  LIVE_GUESS_DEBOUNCE_MS, a PNG each time, to ``POST /guess``), looks at the guess and
+  taps Submit (the PNG and its strokes), lands on the result page, which polls
+  ``result.json`` until the worker has scored it (500 ms, then 1.5x longer each time),
+  reads it and taps "Next round": the play page again.
+- after: this checkout. A guest plays the one-page game as game.js does: start the
+  round, draw (strokes as JSON with their timings; the server draws them), a live guess
+  at each pen-up and at most one every LIVE_GUESS_INTERVAL_MS while a stroke goes on,
+  never the same drawing twice (static/js/live.js); the round ends when the model
+  recognises the drawing, or the player presses Done; then the next card.
 
-The number of players steps up, each step run with both policies in turn, until the
-live guesses' p95 latency passes GUESS_P95_MS (or errors pass 1%); a policy's capacity
-is the most players that stayed within it, and the report gives the ratio after/before,
-and each policy's guesses per player per second (what the page costs the server). Both
-send to the round's guess endpoint (strokes as JSON), so only the rate differs.
+Both draw the same digits at a person's pace. The number of players steps up, each step
+run on both stacks in turn (so a change in what else the machine does hits both alike),
+until the live guesses' p95 latency passes GUESS_P95_MS (or errors pass 1%); a flow's
+capacity is the most players that stayed within it, and the report gives the ratio
+after/before, with each flow's live guesses and requests per player per second (what a
+player costs the server).
 
 The load generator is gevent with geventhttpclient (from locust, in the bench extra):
 one greenlet per player, a fraction of a millisecond of CPU per request, on the same
-machine as the server.
+machine as the servers.
 
     .venv/bin/python bench/bench_players.py [--step-seconds 20] [--max-players 400]
 
@@ -37,6 +41,7 @@ import json
 import math
 import random
 import shutil
+import subprocess
 import sys
 import time
 from dataclasses import dataclass, field
@@ -51,6 +56,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from guessgame.game.constants import LIVE_GUESS_INTERVAL_MS  # noqa: E402
+from inference.canvas import render_strokes  # noqa: E402
 from tests.conftest import free_port  # noqa: E402
 from tests.e2e.strokes import digit_strokes  # noqa: E402
 from tests.serve_stack import serve_env, start_serve, stop_with_ctrl_c, wait_until_healthy  # noqa: E402
@@ -59,6 +65,10 @@ from tests.serve_stack import serve_env, start_serve, stop_with_ctrl_c, wait_unt
 # Settings of the run
 # ---------------------------------------------------------------------------
 VAR_DIR = ROOT / "var" / "bench-players"
+BASELINE_COMMIT = "e41bc80138b2ed52eb604e8a64fbd4c6c0469900"
+"""The game's first version: one page per round, Submit, a result page (issue 12's "today")."""
+LOOK_MS = 600
+"""The first version: the drawing is done, the player reads the live guess, taps Submit."""
 RESULTS = ROOT / "bench" / "results" / "players.json"
 GUESS_P95_MS = 150
 """The live guess must come back within this, for 95% of guesses, to feel live."""
@@ -96,6 +106,8 @@ class Drawing:
     events: list[tuple[float, str, int]]
     bodies: list[bytes]
     duration_ms: float
+    pngs: list[bytes] = field(default_factory=list)
+    """The first version's page sent the canvas as a PNG: ``pngs[prefix]``."""
 
 
 def record_drawing(digit: int) -> Drawing:
@@ -118,7 +130,8 @@ def record_drawing(digit: int) -> Drawing:
             events.append((ts[i], "move", len(bodies) - 1))
         sent.append([xs, ys, [REACTION_MS + t for t in ts]])
         events.append((ts[-1], "up", len(bodies) - 1))
-    return Drawing(events=events, bodies=bodies, duration_ms=strokes[-1][2][-1])
+    pngs = [render_strokes(json.loads(body)["strokes"]) for body in bodies]
+    return Drawing(events=events, bodies=bodies, duration_ms=strokes[-1][2][-1], pngs=pngs)
 
 
 DRAWINGS = {digit: record_drawing(digit) for digit in range(10)}
@@ -219,9 +232,6 @@ class NewPage(Guesser):
         self.won = True
 
 
-POLICIES = {"before": OldPage, "after": NewPage}
-
-
 # ---------------------------------------------------------------------------
 # A player
 # ---------------------------------------------------------------------------
@@ -230,12 +240,13 @@ class Stats:
     latencies_ms: list[float] = field(default_factory=list)
     errors: int = 0
     guesses: int = 0
+    requests: int = 0
     rounds: int = 0
     recognised: int = 0
     measuring: bool = False
 
     def reset(self) -> None:
-        self.latencies_ms, self.errors, self.guesses = [], 0, 0
+        self.latencies_ms, self.errors, self.guesses, self.requests = [], 0, 0, 0
         self.rounds = self.recognised = 0
 
 
@@ -258,13 +269,19 @@ class Player:
         self.round: dict | None = None
         self.running = True
 
-    def request(self, method: str, path: str, body: bytes | None = None):
+    def request(self, method: str, path: str, body: bytes | None = None, content_type=None):
         headers = dict(self.headers)
         if body is not None:
-            headers["Content-Type"] = "application/json"
+            headers["Content-Type"] = content_type or "application/json"
+        if self.stats.measuring:
+            self.stats.requests += 1
         response = self.http.request(method, path, body=body or b"", headers=headers)
         data = response.read()
         return response.status_code, data, response
+
+    def guess_request(self, prefix: int) -> tuple[str, bytes, str | None]:
+        """Where the page sends the drawing so far, and how: the round's strokes as JSON."""
+        return self.round["guess_url"], DRAWINGS[self.round["target"]].bodies[prefix], None
 
     def new_game(self) -> None:
         status, _, response = self.request("POST", "/play/new")
@@ -276,9 +293,7 @@ class Player:
     def guess(self, prefix: int) -> dict | None:
         started = time.perf_counter()
         try:
-            status, data, _ = self.request(
-                "POST", self.round["guess_url"], DRAWINGS[self.round["target"]].bodies[prefix]
-            )
+            status, data, _ = self.request("POST", *self.guess_request(prefix))
         except Exception:  # a dropped connection counts as an error
             status, data = 0, b""
         elapsed = (time.perf_counter() - started) * 1000
@@ -314,9 +329,8 @@ class Player:
         self.round = json.loads(data)
         self.play_round()
 
-    def play_round(self) -> None:
-        drawing = DRAWINGS[self.round["target"]]
-        guesser = self.policy(self)
+    def draw(self, drawing: Drawing, guesser: Guesser) -> None:
+        """The digit at a person's pace, the page told of every change."""
         began = time.perf_counter()
         gevent.sleep(REACTION_MS / 1000)
         for at_ms, kind, prefix in drawing.events:
@@ -326,6 +340,11 @@ class Player:
             if guesser.won or not self.running:
                 break
             guesser.changed(prefix, kind)
+
+    def play_round(self) -> None:
+        drawing = DRAWINGS[self.round["target"]]
+        guesser = self.policy(self)
+        self.draw(drawing, guesser)
         deadline = time.perf_counter() + DONE_AFTER_MS / 1000
         while not guesser.won and time.perf_counter() < deadline and self.running:
             gevent.sleep(0.05)
@@ -339,6 +358,104 @@ class Player:
         else:
             self.request("POST", self.round["submit_url"], drawing.bodies[-1])
             gevent.sleep(CELEBRATION_MS / 1000)
+
+
+def multipart(fields: dict[str, tuple[str | None, bytes, str]]) -> tuple[bytes, str]:
+    """A multipart/form-data body as the browser's FormData sends it, and its type."""
+    boundary = "----guessgame-bench-boundary"
+    parts = []
+    for name, (filename, data, content_type) in fields.items():
+        disposition = f'form-data; name="{name}"'
+        if filename:
+            disposition += f'; filename="{filename}"'
+        head = f"--{boundary}\r\nContent-Disposition: {disposition}\r\n"
+        parts.append(f"{head}Content-Type: {content_type}\r\n\r\n".encode() + data + b"\r\n")
+    body = b"".join(parts) + f"--{boundary}--\r\n".encode()
+    return body, f"multipart/form-data; boundary={boundary}"
+
+
+class FirstVersionPlayer(Player):
+    """A signed-up player on the first version's pages (the module docstring's "before")."""
+
+    def guess_request(self, prefix: int) -> tuple[str, bytes, str | None]:
+        png = DRAWINGS[self.round["target"]].pngs[prefix]
+        return ("/guess", *multipart({"image": ("drawing.png", png, "image/png")}))
+
+    def play_one(self) -> None:
+        """Load the play page (it starts the round), play it; a new game after the last."""
+        if self.game_url is None:
+            self.new_game()
+        status, data, _ = self.request("GET", self.game_url)
+        page = data.decode(errors="replace")
+        if status != 200 or 'id="play"' not in page:  # the game is over: its summary
+            self.game_url = None
+            return
+        self.round = {
+            "target": int(_attribute(page, "data-target")),
+            "submit_url": _attribute(page, "data-submit-url"),
+        }
+        self.play_round()
+
+    def play_round(self) -> None:
+        drawing = DRAWINGS[self.round["target"]]
+        guesser = OldPage(self)
+        self.draw(drawing, guesser)
+        gevent.sleep(LOOK_MS / 1000)
+        guesser.stop()
+        strokes = json.dumps(json.loads(drawing.bodies[-1])["strokes"]).encode()
+        body, content_type = multipart(
+            {
+                "image": ("drawing.png", drawing.pngs[-1], "image/png"),
+                "strokes": (None, strokes, "application/json"),
+            }
+        )
+        status, data, _ = self.request("POST", self.round["submit_url"], body, content_type)
+        if self.stats.measuring:
+            self.stats.rounds += 1
+        if status != 201:
+            gevent.sleep(1)
+            return
+        result_page = json.loads(data)["result_url"]
+        self.request("GET", result_page)
+        delay = 0.5
+        while self.running:  # result.js: poll until the worker has scored it
+            status, data, _ = self.request("GET", result_page + ".json")
+            if status == 200 and json.loads(data).get("status") != "pending":
+                break
+            gevent.sleep(delay)
+            delay = min(delay * 1.5, 5.0)
+        gevent.sleep(CELEBRATION_MS / 1000)  # reads the result, taps "Next round"
+
+
+def _attribute(page: str, name: str) -> str:
+    """The value of the first ``name="..."`` attribute in an HTML page."""
+    start = page.index(f'{name}="') + len(name) + 2
+    return page[start : page.index('"', start)]
+
+
+def sign_up_players(base: str, count: int) -> list[dict]:
+    """Cookies of ``count`` players of the first version (it had no guests): signed up,
+    each with a game."""
+    players = []
+    for number in range(count):
+        session = requests.Session()
+        session.get(base + "/accounts/signup", timeout=30)
+        password = "bench-players-9f3k"
+        response = session.post(
+            base + "/accounts/signup",
+            data={"username": f"bench{number}", "password1": password, "password2": password},
+            headers={"X-CSRFToken": session.cookies["csrftoken"], "Referer": base + "/"},
+            allow_redirects=False, timeout=30,
+        )  # fmt: skip
+        assert response.status_code == 302, response.text[:300]
+        response = session.post(
+            base + "/play/new",
+            headers={"X-CSRFToken": session.cookies["csrftoken"], "Referer": base + "/"},
+            allow_redirects=False, timeout=30,
+        )  # fmt: skip
+        assert response.status_code == 302, response.text[:300]
+        players.append(session.cookies.get_dict())
+    return players
 
 
 def sign_in_guests(base: str, count: int) -> list[dict]:
@@ -367,9 +484,19 @@ def percentile(values: list[float], q: float) -> float | None:
     return ordered[min(len(ordered) - 1, math.ceil(q * len(ordered)) - 1)]
 
 
-def run_step(base: str, guests: list[dict], policy: str, players: int, seconds: float) -> dict:
+@dataclass
+class Flow:
+    """One side of the comparison: a stack, its players' cookies, how they play."""
+
+    base: str
+    cookies: list[dict]
+    player: type[Player]
+    guesser: type[Guesser]
+
+
+def run_step(flow: Flow, players: int, seconds: float) -> dict:
     stats = Stats()
-    crowd = [Player(base, guests[i], stats, POLICIES[policy]) for i in range(players)]
+    crowd = [flow.player(flow.base, flow.cookies[i], stats, flow.guesser) for i in range(players)]
     greenlets = []
     for player in crowd:  # spread the starts over a second, as people arrive
         greenlets.append(gevent.spawn(player.play))
@@ -394,6 +521,7 @@ def run_step(base: str, guests: list[dict], policy: str, players: int, seconds: 
         "guesses": stats.guesses,
         "guesses_per_second": round(stats.guesses / measured, 1),
         "guesses_per_player_second": round(stats.guesses / measured / players, 2),
+        "requests_per_player_second": round(stats.requests / measured / players, 2),
         "p50_ms": round(percentile(stats.latencies_ms, 0.5) or 0, 1),
         "p95_ms": round(p95 or 0, 1),
         "errors": stats.errors,
@@ -403,20 +531,20 @@ def run_step(base: str, guests: list[dict], policy: str, players: int, seconds: 
     }
 
 
-def capacities(base: str, guests: list[dict], seconds: float, most: int) -> dict:
-    """Step the players up, each step run with both policies one after the other (so a
-    change in what else the machine does hits both alike), until a policy misses the
+def capacities(flows: dict[str, Flow], seconds: float, most: int) -> dict:
+    """Step the players up, each step run with both flows one after the other (so a
+    change in what else the machine does hits both alike), until a flow misses the
     target twice in a row (one noisy step on a shared machine does not end its search);
-    a policy's capacity is the most players that held."""
-    found = {policy: {"capacity": 0, "steps": [], "misses": 0} for policy in POLICIES}
+    a flow's capacity is the most players that held."""
+    found = {name: {"capacity": 0, "steps": [], "misses": 0} for name in flows}
     for players in (n for n in STEPS if n <= most):
-        searching = [p for p in POLICIES if found[p]["misses"] < 2]
+        searching = [name for name in flows if found[name]["misses"] < 2]
         if not searching:
             break
-        for policy in searching:
-            step = run_step(base, guests, policy, players, seconds)
-            print(f"  {policy:6} {json.dumps(step)}", flush=True)
-            result = found[policy]
+        for name in searching:
+            step = run_step(flows[name], players, seconds)
+            print(f"  {name:6} {json.dumps(step)}", flush=True)
+            result = found[name]
             result["steps"].append(step)
             if step["within_target"]:
                 result["capacity"], result["misses"] = players, 0
@@ -427,18 +555,28 @@ def capacities(base: str, guests: list[dict], seconds: float, most: int) -> dict
     return found
 
 
+def baseline_checkout(directory: Path) -> Path:
+    """BASELINE_COMMIT's files in ``directory`` (git archive), using this checkout's venv."""
+    directory.mkdir(parents=True)
+    archive = subprocess.run(
+        ["git", "archive", BASELINE_COMMIT], cwd=ROOT, check=True, capture_output=True
+    ).stdout
+    subprocess.run(["tar", "-x", "-C", str(directory)], input=archive, check=True)
+    (directory / ".venv").symlink_to(ROOT / ".venv")
+    return directory
+
+
 PG_ADMIN = "host=127.0.0.1 port=5432 user=postgres dbname=postgres connect_timeout=3"
-PG_DATABASE = "guessgame_players"
 
 
-def fresh_postgres_database() -> str:
-    """DATABASE_URL of a new, empty PostgreSQL database for the run."""
+def fresh_postgres_database(name: str) -> str:
+    """DATABASE_URL of a new, empty PostgreSQL database ``name`` for the run."""
     import psycopg
 
     with psycopg.connect(PG_ADMIN, autocommit=True) as admin:
-        admin.execute(f"DROP DATABASE IF EXISTS {PG_DATABASE} WITH (FORCE)")
-        admin.execute(f"CREATE DATABASE {PG_DATABASE}")
-    return f"postgres://postgres@127.0.0.1:5432/{PG_DATABASE}"
+        admin.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+        admin.execute(f"CREATE DATABASE {name}")
+    return f"postgres://postgres@127.0.0.1:5432/{name}"
 
 
 def main() -> None:
@@ -449,54 +587,80 @@ def main() -> None:
     parser.add_argument(
         "--postgres",
         action="store_true",
-        help=f"A fresh PostgreSQL database {PG_DATABASE} on 127.0.0.1:5432 instead of SQLite.",
+        help="Fresh PostgreSQL databases on 127.0.0.1:5432 instead of SQLite.",
     )
     args = parser.parse_args()
 
     shutil.rmtree(VAR_DIR, ignore_errors=True)
     VAR_DIR.mkdir(parents=True)
-    env = serve_env(VAR_DIR, free_port())
-    env.update(GUESSGAME_GUEST_RATE="off", GUESSGAME_API_RATE="off")  # one address, many
-    if args.postgres:
-        env["DATABASE_URL"] = fresh_postgres_database()
-    base = f"http://127.0.0.1:{env['PORT']}"
-    log = VAR_DIR / "stack.log"
-    print(f"make serve on {base}, log {log}", flush=True)
-    stack = start_serve(env, log)
+    database = fresh_postgres_database if args.postgres else None
+    stacks = {}
     report: dict = {
         "database": "postgresql" if args.postgres else "sqlite",
         "target": f"live guess p95 <= {GUESS_P95_MS} ms, errors <= {MAX_ERROR_RATE:.0%}",
         "step_seconds": args.step_seconds,
-        "policies": {
-            "before": f"a guess every {OLD_PAGE_INTERVAL_MS} ms while the drawing changes",
-            "after": f"a guess at each pen-up, at most every {LIVE_GUESS_INTERVAL_MS} ms "
-            "while a stroke goes on, never the same drawing twice",
+        "baseline_commit": BASELINE_COMMIT,
+        "flows": {
+            "before": "the first version's pages: a live guess (PNG) every "
+            f"{OLD_PAGE_INTERVAL_MS} ms while the drawing changes, Submit, the result page "
+            "polling result.json, Next round",
+            "after": f"one page: a live guess (strokes) at each pen-up, at most every "
+            f"{LIVE_GUESS_INTERVAL_MS} ms while a stroke goes on, never the same drawing "
+            "twice; the round ends on recognition",
         },
     }
     try:
-        # migrate and collectstatic come first: minutes on a busy two-core machine
-        wait_until_healthy(base, stack, log, seconds=600)
+        for name, checkout in (
+            ("before", baseline_checkout(VAR_DIR / "baseline")),
+            ("after", ROOT),
+        ):
+            var = VAR_DIR / name
+            var.mkdir()
+            env = serve_env(var, free_port())
+            env.update(  # one address, many players
+                GUESSGAME_GUEST_RATE="off", GUESSGAME_API_RATE="off",
+                GUESSGAME_SIGNUP_RATE="1000000/h",
+            )  # fmt: skip
+            if database:
+                env["DATABASE_URL"] = database(f"guessgame_players_{name}")
+            log = var / "stack.log"
+            print(f"{name}: make serve in {checkout} on port {env['PORT']}, log {log}", flush=True)
+            stacks[name] = (f"http://127.0.0.1:{env['PORT']}", start_serve(env, log, checkout), log)
+        for base, stack, log in stacks.values():  # migrate and collectstatic: minutes, busy
+            wait_until_healthy(base, stack, log, seconds=600)
         most = min(args.max_players, STEPS[-1])
-        print(f"signing in {most} guests ...", flush=True)
-        guests = sign_in_guests(base, most)
-        report.update(capacities(base, guests, args.step_seconds, most))
+        print(f"signing up {most} players (before) and {most} guests (after) ...", flush=True)
+        before_base, after_base = stacks["before"][0], stacks["after"][0]
+        flows = {
+            "before": Flow(
+                before_base, sign_up_players(before_base, most), FirstVersionPlayer, OldPage
+            ),
+            "after": Flow(after_base, sign_in_guests(after_base, most), Player, NewPage),
+        }
+        report.update(capacities(flows, args.step_seconds, most))
     finally:
-        try:
-            stop_with_ctrl_c(stack, log)
-        except AssertionError as error:  # keep the figures; say what the stop left
-            report["stack_stop"] = str(error)[:2000]
+        for name, (_, stack, log) in stacks.items():
+            try:
+                stop_with_ctrl_c(stack, log)
+            except AssertionError as error:  # keep the figures; say what the stop left
+                report[f"stack_stop_{name}"] = str(error)[:2000]
 
     before, after = report["before"]["capacity"], report["after"]["capacity"]
     report["ratio"] = round(after / before, 2) if before else None
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(report, indent=2) + "\n")
     print()
-    print(f"{'policy':8} {'players':>8} {'guesses/player/s':>17} {'p95 at capacity':>16}")
-    for policy in POLICIES:
-        held = [s for s in report[policy]["steps"] if s["players"] == report[policy]["capacity"]]
-        rate = held[0]["guesses_per_player_second"] if held else "-"
-        p95 = held[0]["p95_ms"] if held else "-"
-        print(f"{policy:8} {report[policy]['capacity']:>8} {rate:>17} {p95:>16}")
+    print(
+        f"{'flow':8} {'players':>8} {'guesses/player/s':>17} {'requests/player/s':>18} {'p95':>8}"
+    )
+    for name in ("before", "after"):
+        held = [s for s in report[name]["steps"] if s["players"] == report[name]["capacity"]]
+        step = held[0] if held else {}
+        print(
+            f"{name:8} {report[name]['capacity']:>8} "
+            f"{step.get('guesses_per_player_second', '-'):>17} "
+            f"{step.get('requests_per_player_second', '-'):>18} {step.get('p95_ms', '-'):>8}"
+        )
     print(f"ratio after/before: {report['ratio']}  (written to {args.out})")
 
 

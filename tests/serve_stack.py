@@ -40,19 +40,20 @@ def serve_env(var_dir: Path, port: int) -> dict:
     return env
 
 
-def start_stack(command: list[str], env: dict, log: Path) -> subprocess.Popen:
+def start_stack(command: list[str], env: dict, log: Path, cwd: Path = ROOT) -> subprocess.Popen:
     """Start a process manager in its own process group, its output going to `log` (a file,
     not a pipe: nothing reads a pipe while the test waits, and a failure shows it all).
     Opened for appending: supervisord reopens /dev/stdout, and both must write at the end."""
     with log.open("ab") as out:
         return subprocess.Popen(
-            command, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT,
+            command, cwd=cwd, env=env, stdout=out, stderr=subprocess.STDOUT,
             start_new_session=True,
         )  # fmt: skip
 
 
-def start_serve(env: dict, log: Path) -> subprocess.Popen:
-    return start_stack(["make", "--no-print-directory", "serve"], env, log)
+def start_serve(env: dict, log: Path, cwd: Path = ROOT) -> subprocess.Popen:
+    """`make serve` in ``cwd`` (a checkout: this one, or a bench's baseline)."""
+    return start_stack(["make", "--no-print-directory", "serve"], env, log, cwd)
 
 
 def first_traceback(log: Path) -> str:

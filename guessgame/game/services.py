@@ -413,10 +413,7 @@ def _record_recognition(
     png = render_strokes(strokes)
     try:
         with transaction.atomic():
-            game = _lock(Game, round.game_id)
-            locked = _lock(Round, round.pk)
-            if locked.scored or Drawing.objects.filter(round=locked).exists():
-                raise AlreadySubmitted("This round is already over.")
+            game, locked = _lock_open_round(round, already="This round is already over.")
             drawing = Drawing.objects.create(
                 round=locked,
                 player=player,
@@ -464,12 +461,7 @@ def round_submit(
     prepared = prepare_strokes(strokes)
     try:
         with transaction.atomic():
-            # The row lock serialises two submissions of one round on PostgreSQL; the
-            # one-to-one constraint settles it on any database.
-            game = _lock(Game, round.game_id)
-            locked = _lock(Round, round.pk)
-            if locked.scored or Drawing.objects.filter(round=locked).exists():
-                raise AlreadySubmitted("This round was already sent.")
+            game, locked = _lock_open_round(round, already="This round was already sent.")
             locked.submitted_at = now
             if prepared.blank:  # nothing drawn: the round ends, no points
                 locked.scored, locked.points = True, 0
@@ -497,6 +489,18 @@ def round_submit(
         "event=round_submitted round=%s drawing=%s late=%s", round.pk, drawing.pk, drawing.late
     )
     return drawing
+
+
+def _lock_open_round(round: Round, *, already: str) -> tuple[Game, Round]:
+    """The round's game and the round, locked, or AlreadySubmitted(``already``) when the
+    round has ended. The row locks serialise two endings of one round on PostgreSQL (a
+    recognising guess and a submit, two tabs); the one-to-one constraint settles it on
+    any database. Call inside ``transaction.atomic()``."""
+    game = _lock(Game, round.game_id)
+    locked = _lock(Round, round.pk)
+    if locked.scored or Drawing.objects.filter(round=locked).exists():
+        raise AlreadySubmitted(already)
+    return game, locked
 
 
 def queue_prediction(drawing_id: int) -> bool:
