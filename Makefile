@@ -9,13 +9,14 @@ VAR_DIR := $(or $(GUESSGAME_VAR_DIR),var)
 PG_TEST_URL ?= postgres://postgres@127.0.0.1:5432/test
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH)
 
-.PHONY: help install install-train install-dev install-bench lock migrate run serve status secret-key test test-sqlite test-postgres lint format bench train model-card clean
+.PHONY: help install install-train install-dev install-bench lock migrate run serve status secret-key test test-fast test-sqlite test-postgres lint format bench train model-card clean
 
 help:
 	@echo "make run    - install, migrate and start web + worker + broker on http://127.0.0.1:$(PORT)"
 	@echo "make serve  - the production-like stack (gunicorn, whitenoise, Celery worker + beat)"
 	@echo "make status - the state of make serve's processes (supervisorctl)"
 	@echo "make test   - the whole suite, on SQLite and (when reachable) PostgreSQL"
+	@echo "make test-fast - the unit tests only, on SQLite (a couple of minutes)"
 	@echo "make lint   - ruff"
 	@echo "make bench  - benchmarks under bench/"
 	@echo "make train  - retrain the default model from scratch (about 50 minutes on 2 cores)"
@@ -86,9 +87,14 @@ secret-key:
 test: install-dev
 	@bash tests/run.sh
 
+# The unit tests only (no worker, browser, training or PostgreSQL): the loop while coding.
+test-fast: install-dev
+	GUESSGAME_VAR_DIR=$(CURDIR)/var/test $(PY) -m pytest -q -m "not integration and not browser and not training and not postgres"
+
 lint: install-dev
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
 
 format: install-dev
 	$(VENV)/bin/ruff format .

@@ -257,7 +257,7 @@ def evaluate_models(before_path: Path, after_path: Path, played: Played) -> list
     from guessgame.game.models import Drawing
     from guessgame.review import gate
     from guessgame.review.export import drawing_pixels
-    from inference.preprocess import from_uint8
+    from inference.contract import NOT_DIGIT_CLASS, from_uint8
     from inference.runtime import LiteRTModel
     from training import evaluate, styles
     from training.data import load_mnist
@@ -300,7 +300,7 @@ def evaluate_models(before_path: Path, after_path: Path, played: Played) -> list
     ):
         before, after = (m.predict(pixels) for m in models)
         results.append(compare(name, labels, before, after, np.arange(len(labels)), what="items"))
-    not_digit = np.full(len(inputs.nondigit_pixels), negatives.NOT_A_DIGIT)
+    not_digit = np.full(len(inputs.nondigit_pixels), NOT_DIGIT_CLASS)
     before, after = (m.predict(inputs.nondigit_pixels) for m in models)
     results.append(
         compare("non-digit benchmark, called not a digit", not_digit, before, after,

@@ -29,8 +29,10 @@ import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
-from bench.bench_inference import DEFAULT_DIR, LiteRT, demo_pixels  # noqa: E402
-from inference.preprocess import preprocess_png, to_uint8  # noqa: E402
+from bench.bench_inference import DEFAULT_DIR, demo_pixels  # noqa: E402
+from inference.contract import to_uint8  # noqa: E402
+from inference.preprocess import preprocess_png  # noqa: E402
+from inference.runtime import LiteRTModel  # noqa: E402
 from training import evaluate  # noqa: E402
 from training.data import load_mnist  # noqa: E402
 
@@ -86,8 +88,8 @@ FORMATS: dict[str, Callable[[np.ndarray], bytes]] = {
 }
 
 
-def accuracy(model: LiteRT, pixels: list[np.ndarray], labels: np.ndarray) -> float:
-    guesses = np.array([int(np.argmax(model(p))) for p in pixels])
+def accuracy(model: LiteRTModel, pixels: list[np.ndarray], labels: np.ndarray) -> float:
+    guesses = np.array([int(np.argmax(model.predict(p)[0])) for p in pixels])
     return round(float((guesses == labels).mean()), 4)
 
 
@@ -100,7 +102,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     test = load_mnist().test
     digits, labels = test.images[: args.digits], test.labels[: args.digits]
-    model = LiteRT(args.model_dir / "model.tflite")
+    model = LiteRTModel(args.model_dir / "model.tflite")
     formats = {"the game's canvas (RGBA, 14 px pen)": None, **FORMATS}
     game_pngs = evaluate.canvas_drawings(digits)
 

@@ -35,6 +35,7 @@ from PIL import Image  # noqa: E402
 from skimage.transform import resize  # noqa: E402
 
 from inference.preprocess import preprocess_png  # noqa: E402
+from inference.runtime import LiteRTModel  # noqa: E402
 from training import evaluate  # noqa: E402
 from training.data import load_mnist  # noqa: E402
 
@@ -48,23 +49,6 @@ def demo_pixels(png: bytes) -> np.ndarray:
     """The demo's preprocessing: alpha channel resized to 28x28, nothing else."""
     rgba = np.asarray(Image.open(io.BytesIO(png)).convert("RGBA"))
     return resize(rgba[:, :, 3], (28, 28))
-
-
-class LiteRT:
-    """One drawing at a time on one thread, as the worker does for a single guess."""
-
-    def __init__(self, path: Path) -> None:
-        from ai_edge_litert.interpreter import Interpreter
-
-        self.interpreter = Interpreter(model_path=str(path), num_threads=1)
-        self.interpreter.allocate_tensors()
-        self.input = self.interpreter.get_input_details()[0]["index"]
-        self.output = self.interpreter.get_output_details()[0]["index"]
-
-    def __call__(self, pixels: np.ndarray) -> np.ndarray:
-        self.interpreter.set_tensor(self.input, pixels.reshape(1, 28, 28, 1))
-        self.interpreter.invoke()
-        return self.interpreter.get_tensor(self.output)[0]
 
 
 def time_each(pngs: list[bytes], guess) -> np.ndarray:
@@ -100,7 +84,7 @@ def main(argv: list[str] | None = None) -> dict:
     import keras
 
     test = load_mnist().test
-    lite = LiteRT(args.default_dir / "model.tflite")
+    lite = LiteRTModel(args.default_dir / "model.tflite")  # the worker's: one thread
     seed_model = keras.models.load_model(args.seed_dir / "model.keras")
     default_keras = keras.models.load_model(args.default_dir / "model.keras")
 
@@ -109,7 +93,7 @@ def main(argv: list[str] | None = None) -> dict:
 
     def ours(png: bytes) -> np.ndarray:
         drawing = preprocess_png(png)
-        return lite(drawing.pixels)
+        return lite.predict(drawing.pixels)[0]
 
     def demo(png: bytes) -> np.ndarray:
         return seed_model.predict(np.array([demo_pixels(png)])[..., None], verbose=0)
@@ -123,11 +107,11 @@ def main(argv: list[str] | None = None) -> dict:
     pixels = [preprocess_png(png).pixels for png in pngs[:50]]
     model_only = np.array([0.0])
     for p in pixels[:WARMUP]:
-        lite(p)
+        lite.predict(p)
     model_times = []
     for p in pixels * 4:
         start = time.perf_counter()
-        lite(p)
+        lite.predict(p)
         model_times.append((time.perf_counter() - start) * 1000)
     model_only = np.array(model_times)
 

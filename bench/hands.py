@@ -68,8 +68,8 @@ def boxy_drawings(n: int, seed: int) -> list[StyleDrawing]:
 def main() -> None:
     from collections import Counter
 
+    from inference.contract import from_uint8
     from inference.prediction import Prediction
-    from inference.preprocess import from_uint8
     from inference.runtime import LiteRTModel
     from training.styles import drawing_pixels
 

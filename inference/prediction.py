@@ -12,14 +12,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-DIGITS = 10
-"""Digits 0-9: the first ten outputs of every model, and the probabilities we return."""
-
-NOT_DIGIT_CLASS = 10
-"""Column of "not a digit" in an 11-output model's probabilities."""
-
-OUTPUT_WIDTHS = (DIGITS, NOT_DIGIT_CLASS + 1)
-"""The model output widths we serve: digits only, or digits and "not a digit"."""
+from inference.contract import DIGITS, NOT_DIGIT_CLASS, OUTPUT_WIDTHS
 
 PROBABILITY_DIGITS = 6
 """Decimals kept in probabilities: enough to rank and sum to 1, short on the wire."""

@@ -18,10 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from inference.contract import FIELD_PX
 from inference.limits import MAX_BYTES, MAX_PIXELS, MAX_SIDE, WORK_SIDE
-
-FIELD_PX = 28
-"""Side of the model's input, in pixels."""
 
 BOX_PX = 20
 """The digit's longer side after scaling, in pixels (MNIST's 20x20 box)."""
@@ -70,16 +68,6 @@ class Preprocessed:
 
 BLANK = np.zeros((FIELD_PX, FIELD_PX), dtype=np.float32)
 BLANK.flags.writeable = False
-
-
-def to_uint8(pixels: np.ndarray) -> np.ndarray:
-    """The model's input as 256 grey levels: how a drawing is stored and sent to a worker."""
-    return np.rint(np.clip(np.asarray(pixels, dtype=np.float32), 0.0, 1.0) * 255).astype(np.uint8)
-
-
-def from_uint8(levels: np.ndarray) -> np.ndarray:
-    """Back to float32 in [0, 1], exactly as the worker feeds the model."""
-    return np.asarray(levels, dtype=np.uint8).astype(np.float32) * np.float32(1 / 255)
 
 
 def preprocess_png(data: bytes) -> Preprocessed:

@@ -1,10 +1,8 @@
 """Serve the trained model with LiteRT: loaded once per process, switched without a restart.
 
-The core (:class:`LiteRTModel`, :func:`load_model`) is free of Django so training,
-benchmarks and tests can use it directly. :func:`predict_with_active` is the one thin
-function that asks the database which :class:`~inference.models.ModelVersion` is active;
-the worker calls it for every batch, so activating a version takes effect at the next
-prediction. No TensorFlow here: LiteRT's interpreter is a few MB.
+Free of Django, so training, benchmarks and tests use it directly; which version is
+active is asked by :mod:`inference.active_model`. No TensorFlow here: LiteRT's
+interpreter is a few MB.
 """
 
 from __future__ import annotations
@@ -15,14 +13,7 @@ from pathlib import Path
 import numpy as np
 from ai_edge_litert.interpreter import Interpreter
 
-from inference.prediction import OUTPUT_WIDTHS
-
-FIELD_PX = 28
-"""Side of the model's input, in pixels."""
-
-
-class NoActiveModel(RuntimeError):
-    """No model version is active, so there is nothing to predict with."""
+from inference.contract import FIELD_PX, OUTPUT_WIDTHS
 
 
 class LiteRTModel:
@@ -34,13 +25,14 @@ class LiteRTModel:
     answers "not a digit" (see :mod:`inference.prediction`).
     """
 
-    def __init__(self, path: Path | str) -> None:
+    def __init__(self, path: Path | str, *, num_threads: int = 1) -> None:
         self.path = Path(path)
         if not self.path.is_file():
             raise FileNotFoundError(f"No model file at {self.path}")
-        # One thread: a worker process serves one batch at a time, and the web and the
-        # worker share two cores; more interpreter threads would only fight over them.
-        self._interpreter = Interpreter(model_path=str(self.path), num_threads=1)
+        # One thread when serving: a worker process serves one batch at a time, and the
+        # web and the worker share two cores; more interpreter threads would only fight
+        # over them. Offline evaluation of thousands of drawings may take more.
+        self._interpreter = Interpreter(model_path=str(self.path), num_threads=num_threads)
         self._input = self._interpreter.get_input_details()[0]["index"]
         output = self._interpreter.get_output_details()[0]
         self._output = output["index"]
@@ -107,23 +99,3 @@ def load_model(version_name: str, path: Path | str) -> LiteRTModel:
 def loaded_versions() -> list[str]:
     """Names of the versions loaded in this process (for tests and diagnostics)."""
     return [name for name, _ in _cache]
-
-
-def active_version() -> tuple[str, Path]:
-    """Name and model file of the active version: one indexed query, cheap per batch."""
-    from inference.models import ModelVersion
-
-    version = ModelVersion.active()
-    if version is None:
-        raise NoActiveModel("No model version is active; activate one in the admin.")
-    return version.name, version.tflite_path
-
-
-def predict_with_active(pixels: np.ndarray) -> tuple[np.ndarray, str]:
-    """Probabilities (N, 10 or 11) from the active model, and that model's version name.
-
-    Asks the database every call, so a newly activated version serves the next batch
-    in every worker process without a restart.
-    """
-    name, path = active_version()
-    return load_model(name, path).predict(pixels), name

@@ -1,7 +1,7 @@
 """Celery tasks of model serving: small, idempotent, JSON in and out.
 
-A drawing travels as base64 of its 784 uint8 pixels (28x28, ink = 255): about 1 KB of
-JSON, where a list of 784 floats would be 5-10 KB.
+A drawing travels as base64 of its stored form (``inference.contract``: 784 uint8 grey
+levels): about 1 KB of JSON, where a list of 784 floats would be 5-10 KB.
 """
 
 from __future__ import annotations
@@ -13,16 +13,14 @@ import numpy as np
 from celery import shared_task
 from django.db import InterfaceError, OperationalError
 
-from inference.preprocess import from_uint8, to_uint8
-from inference.runtime import FIELD_PX, predict_with_active
-
-PIXELS = FIELD_PX * FIELD_PX
+from inference.active_model import predict_with_active
+from inference.contract import FIELD_PX, PIXELS, pixels_from_bytes, pixels_to_bytes
 
 
 def encode_pixels(pixels: np.ndarray) -> str:
     """A (28, 28) float drawing in [0, 1] as base64 of 784 uint8 bytes."""
-    levels = to_uint8(np.asarray(pixels).reshape(FIELD_PX, FIELD_PX))
-    return base64.b64encode(levels.tobytes()).decode("ascii")
+    stored = pixels_to_bytes(np.asarray(pixels).reshape(FIELD_PX, FIELD_PX))
+    return base64.b64encode(stored).decode("ascii")
 
 
 def decode_pixels(batch: list[str]) -> np.ndarray:
@@ -38,7 +36,7 @@ def decode_pixels(batch: list[str]) -> np.ndarray:
         if len(raw) != PIXELS:
             raise ValueError(f"Drawing {index} has {len(raw)} bytes, expected {PIXELS}.")
         buffer += raw
-    return from_uint8(np.frombuffer(bytes(buffer), dtype=np.uint8).reshape(-1, FIELD_PX, FIELD_PX))
+    return pixels_from_bytes(buffer).reshape(-1, FIELD_PX, FIELD_PX)
 
 
 @shared_task(

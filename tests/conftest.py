@@ -224,7 +224,7 @@ def not_digit_model(active_model):
     as one, so a shipped model without that answer must not pass unnoticed.
     (GUESSGAME_SHIPPED_MODEL_DIR points the shipped model at another folder.)
     """
-    from inference.prediction import NOT_DIGIT_CLASS
+    from inference.contract import NOT_DIGIT_CLASS
     from inference.runtime import LiteRTModel
 
     outputs = LiteRTModel(active_model.tflite_path).outputs

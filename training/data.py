@@ -16,10 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
-from inference.preprocess import from_uint8
+from inference.contract import DIGITS, FIELD_PX, from_uint8
 
-IMAGE_PX = 28
-N_CLASSES = 10
 EXPECTED_SIZES = {"train": 60_000, "test": 10_000}
 MIN_CLASS_SHARE = 0.08
 """Each digit is 9-11% of MNIST; a class under this share means the file is damaged."""
@@ -90,14 +88,14 @@ def load_mnist() -> Datasets:
 
 
 def _split(images: np.ndarray, labels: np.ndarray) -> Split:
-    images = np.asarray(images, dtype=np.float32).reshape(-1, IMAGE_PX, IMAGE_PX)
+    images = np.asarray(images, dtype=np.float32).reshape(-1, FIELD_PX, FIELD_PX)
     return Split(images=images, labels=np.asarray(labels, dtype=np.int64))
 
 
 def check_split(name: str, split: Split, *, expected: int | None = None) -> None:
     """Raise MnistDataError unless shapes, value range and label counts look like MNIST."""
     n = len(split.labels)
-    if split.images.shape != (n, IMAGE_PX, IMAGE_PX):
+    if split.images.shape != (n, FIELD_PX, FIELD_PX):
         raise MnistDataError(
             f"MNIST {name} images have shape {split.images.shape}, expected ({n}, 28, 28)."
         )
@@ -105,9 +103,9 @@ def check_split(name: str, split: Split, *, expected: int | None = None) -> None
         raise MnistDataError(f"MNIST {name} has {n} digits, expected {expected}.")
     if n and (split.images.min() < 0 or split.images.max() > 1):
         raise MnistDataError(f"MNIST {name} pixel values are outside [0, 1].")
-    if n and (split.labels.min() < 0 or split.labels.max() >= N_CLASSES):
+    if n and (split.labels.min() < 0 or split.labels.max() >= DIGITS):
         raise MnistDataError(f"MNIST {name} has labels outside 0-9.")
-    counts = np.bincount(split.labels, minlength=N_CLASSES)
+    counts = np.bincount(split.labels, minlength=DIGITS)
     if expected is not None and counts.min() < MIN_CLASS_SHARE * n:
         raise MnistDataError(f"MNIST {name} label counts look wrong: {counts.tolist()}.")
 

@@ -23,14 +23,13 @@ from scipy import ndimage
 from skimage.morphology import skeletonize
 
 from inference.canvas import CANVAS_PX, PEN_PX, render_strokes
-from inference.preprocess import from_uint8, preprocess_png, to_uint8
+from inference.contract import DIGITS, NOT_DIGIT_CLASS, from_uint8, to_uint8
+from inference.preprocess import preprocess_png
 
 Predict = Callable[[np.ndarray], np.ndarray]
 """Takes (N, 28, 28) float32 in [0, 1], returns (N, 10) probabilities, or (N, 11) for a
 model that can say "not a digit" (column 10)."""
 
-N_CLASSES = 10
-NOT_DIGIT = 10
 GAME_THRESHOLD = 0.6
 """The game's default threshold: a guess counts at or above it (guessgame.game.constants)."""
 CANVAS_SEED = 2024
@@ -51,9 +50,9 @@ def classification_stats(labels: np.ndarray, probabilities: np.ndarray) -> dict:
     matrix then has 11 columns and ``refused`` is the share of digits refused.
     """
     probabilities = np.asarray(probabilities)
-    columns = probabilities.shape[1] if probabilities.ndim == 2 else N_CLASSES
+    columns = probabilities.shape[1] if probabilities.ndim == 2 else DIGITS
     guesses = np.argmax(probabilities, axis=1) if len(probabilities) else np.zeros(0, int)
-    confusion = np.zeros((N_CLASSES, columns), dtype=np.int64)
+    confusion = np.zeros((DIGITS, columns), dtype=np.int64)
     np.add.at(confusion, (labels, guesses), 1)
     per_digit = confusion.diagonal() / np.maximum(confusion.sum(axis=1), 1)
     stats = {
@@ -61,8 +60,8 @@ def classification_stats(labels: np.ndarray, probabilities: np.ndarray) -> dict:
         "per_digit_accuracy": {str(d): round(float(a), 5) for d, a in enumerate(per_digit)},
         "confusion_matrix": confusion.tolist(),
     }
-    if columns > N_CLASSES:
-        stats["refused"] = float(np.mean(guesses == NOT_DIGIT)) if len(labels) else 0.0
+    if columns > DIGITS:
+        stats["refused"] = float(np.mean(guesses == NOT_DIGIT_CLASS)) if len(labels) else 0.0
     return stats
 
 
@@ -152,29 +151,19 @@ def keras_predict(model) -> Predict:
 
 
 def tflite_predict(path: str | Path, *, num_threads: int = 2) -> Predict:
-    """Predict with the LiteRT interpreter, resizing its batch dimension as needed."""
-    from ai_edge_litert.interpreter import Interpreter
+    """Predict with the serving runtime (:class:`inference.runtime.LiteRTModel`), so
+    what training measures is what the worker runs; 1,000 drawings per call."""
+    from inference.runtime import LiteRTModel
 
-    interpreter = Interpreter(model_path=str(path), num_threads=num_threads)
-    input_index = interpreter.get_input_details()[0]["index"]
-    output_index = interpreter.get_output_details()[0]["index"]
+    model = LiteRTModel(path, num_threads=num_threads)
     batch_size = 1000
-    state = {"batch": None}
 
     def predict(images: np.ndarray) -> np.ndarray:
-        out = []
-        for start in range(0, len(images), batch_size):
-            batch = np.ascontiguousarray(images[start : start + batch_size, ..., None], np.float32)
-            if state["batch"] != len(batch):
-                interpreter.resize_tensor_input(input_index, list(batch.shape))
-                interpreter.allocate_tensors()
-                state["batch"] = len(batch)
-            interpreter.set_tensor(input_index, batch)
-            interpreter.invoke()
-            out.append(interpreter.get_tensor(output_index).copy())
-        if out:
-            return np.concatenate(out)
-        return np.zeros((0, interpreter.get_output_details()[0]["shape"][-1]), np.float32)
+        if len(images) == 0:
+            return np.zeros((0, model.outputs), np.float32)
+        return np.concatenate(
+            [model.predict(images[s : s + batch_size]) for s in range(0, len(images), batch_size)]
+        )
 
     return predict
 

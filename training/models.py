@@ -2,8 +2,9 @@
 
 Both read (28, 28, 1) float32 in [0, 1] (ink = 1). ``seed`` outputs 10 softmax
 probabilities, as the demo did; ``default`` outputs 11: the digits 0-9 and, in column
-:data:`NOT_DIGIT`, "not a digit". Its last Dense layer gives logits and a separate
-Softmax layer the probabilities, so :func:`with_temperature` can calibrate it.
+``inference.contract.NOT_DIGIT_CLASS``, "not a digit". Its last Dense layer gives logits
+and a separate Softmax layer the probabilities, so :func:`with_temperature` can
+calibrate it.
 """
 
 from __future__ import annotations
@@ -11,12 +12,11 @@ from __future__ import annotations
 import keras
 from keras import layers
 
-INPUT_SHAPE = (28, 28, 1)
-N_CLASSES = 10
-"""The digits 0-9."""
-NOT_DIGIT = 10
-"""The ``default`` model's extra output column: the drawing is not a digit."""
-N_OUTPUTS = N_CLASSES + 1
+from inference.contract import DIGITS, FIELD_PX, OUTPUT_WIDTHS
+
+INPUT_SHAPE = (FIELD_PX, FIELD_PX, 1)
+N_OUTPUTS = OUTPUT_WIDTHS[-1]
+"""The ``default`` model's outputs: the digits, then "not a digit" (inference.contract)."""
 LOGITS_LAYER = "logits"
 
 
@@ -31,7 +31,7 @@ def build_seed() -> keras.Model:
             layers.MaxPooling2D(pool_size=(2, 2)),
             layers.Flatten(),
             layers.Dropout(0.5),
-            layers.Dense(N_CLASSES, activation="softmax"),
+            layers.Dense(DIGITS, activation="softmax"),
         ],
         name="seed",
     )

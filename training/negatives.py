@@ -42,7 +42,8 @@ from pathlib import Path
 import numpy as np
 
 from inference.canvas import CANVAS_PX, PEN_PX, render_ink
-from inference.preprocess import from_uint8, preprocess_array, to_uint8
+from inference.contract import NOT_DIGIT_CLASS, from_uint8, to_uint8
+from inference.preprocess import preprocess_array
 
 Stroke = list[list[float]]
 Drawing = list[Stroke]
@@ -53,8 +54,6 @@ NONDIGIT_BENCH_SEED = 7_770_011
 NONDIGIT_BENCH_N = 2000
 """Drawings in the non-digit benchmark."""
 
-NOT_A_DIGIT = 10
-"""Column of the "not a digit" probability in an 11-column model output."""
 
 SIZE_RANGE = (0.20, 0.95)
 """The drawing's longer side, as a share of the canvas side."""
@@ -841,7 +840,7 @@ def named_as_digit(probabilities: np.ndarray, threshold: float) -> np.ndarray:
     probabilities = np.asarray(probabilities)
     top = np.argmax(probabilities, axis=1)
     confident = probabilities[np.arange(len(top)), top] >= threshold
-    return (top < NOT_A_DIGIT) & confident
+    return (top < NOT_DIGIT_CLASS) & confident
 
 
 def nondigit_rates(probabilities: np.ndarray, kinds: Sequence[str], threshold: float) -> dict:

@@ -36,7 +36,8 @@ from pathlib import Path
 import numpy as np
 
 from inference.canvas import CANVAS_PX, PEN_PX, render_ink
-from inference.preprocess import from_uint8, preprocess_array, to_uint8
+from inference.contract import DIGITS, NOT_DIGIT_CLASS, from_uint8, to_uint8
+from inference.preprocess import preprocess_array
 
 Point = tuple[float, float]
 Run = tuple[Point, ...]
@@ -51,8 +52,6 @@ STYLE_BENCH_SEED = 8_675_309
 STYLE_BENCH_N = 2000
 """Digits in the style benchmark."""
 """The style benchmark's seed. Never train on it: training uses any other seed."""
-
-N_DIGITS = 10
 
 
 # --- templates -----------------------------------------------------------------------
@@ -379,9 +378,9 @@ def draw_template(
 
 def _item(seed: int, index: int, attempt: int = 0) -> StyleDrawing:
     """Item ``index`` of a seed: digits cycle 0-9, each digit's variants take turns."""
-    digit = index % N_DIGITS
+    digit = index % DIGITS
     variants = list(STYLES[digit])
-    variant = variants[(index // N_DIGITS) % len(variants)]
+    variant = variants[(index // DIGITS) % len(variants)]
     rng = np.random.default_rng([seed, index, attempt])
     return draw_style(digit, variant, rng)
 
@@ -478,8 +477,6 @@ Predict = Callable[[np.ndarray], np.ndarray]
 """Takes (N, 28, 28) float32 in [0, 1], returns (N, 10) or (N, 11) probabilities;
 column 10, when present, is "not a digit"."""
 
-NOT_A_DIGIT = 10
-
 
 def style_benchmark_stats(
     probabilities: np.ndarray, labels: np.ndarray, variants: Sequence[str]
@@ -490,7 +487,7 @@ def style_benchmark_stats(
     labels = np.asarray(labels)
     guesses = probabilities.argmax(axis=1)
     correct = guesses == labels
-    refused = guesses == NOT_A_DIGIT
+    refused = guesses == NOT_DIGIT_CLASS
     keys = np.array([f"{label}/{variant}" for label, variant in zip(labels, variants, strict=True)])
 
     def share(mask: np.ndarray, of: np.ndarray) -> float:
@@ -505,7 +502,7 @@ def style_benchmark_stats(
             "refused": share(refused, chosen),
             "count": int(chosen.sum()),
             "wrong_guesses": {
-                ("not a digit" if g == NOT_A_DIGIT else str(g)): int(c)
+                ("not a digit" if g == NOT_DIGIT_CLASS else str(g)): int(c)
                 for g, c in zip(*np.unique(wrong, return_counts=True), strict=True)
             },
         }
@@ -513,8 +510,8 @@ def style_benchmark_stats(
         "size": int(len(labels)),
         "accuracy": round(float(correct.mean()), 5) if len(labels) else 0.0,
         "refused": round(float(refused.mean()), 5) if len(labels) else 0.0,
-        "per_digit_accuracy": {str(d): share(correct, labels == d) for d in range(N_DIGITS)},
-        "per_digit_refused": {str(d): share(refused, labels == d) for d in range(N_DIGITS)},
+        "per_digit_accuracy": {str(d): share(correct, labels == d) for d in range(DIGITS)},
+        "per_digit_refused": {str(d): share(refused, labels == d) for d in range(DIGITS)},
         "per_variant": per_variant,
     }
 

@@ -25,7 +25,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import numpy as np  # noqa: E402
 
-from inference.preprocess import from_uint8, to_uint8  # noqa: E402
+from inference.contract import NOT_DIGIT_CLASS, from_uint8, to_uint8  # noqa: E402
 from training import augment, data, report  # noqa: E402
 
 # --- hyperparameters -----------------------------------------------------------------
@@ -41,7 +41,7 @@ PEN_FRACTION = 0.7  # share of the augmented copy redrawn with a round pen
 AUGMENT_CHUNK = 5000
 # What the default model sees beside MNIST and its augmented copy, per MNIST digit used:
 CANVAS_REDRAW_SHARE = 1.0  # MNIST training digits redrawn exactly as the canvas benchmark does
-NEGATIVES_PER_DIGIT = 0.45  # drawings that are not digits (training.negatives), label NOT_DIGIT
+NEGATIVES_PER_DIGIT = 0.45  # drawings that are not digits (training.negatives)
 STYLES_PER_DIGIT = 0.35  # digits in hands unlike MNIST (training.styles)
 # Calibration: the last 1/12 of MNIST's training digits (5,000) are never trained on; they,
 # their canvas redraws and fresh non-digits and styled digits fit the temperature.
@@ -109,14 +109,13 @@ def training_set(
 
     ``seed``: MNIST as is. ``default``: MNIST, one augmented copy, canvas redraws of some
     digits, digits in other hands (label 0-9) and drawings that are not digits (label
-    :data:`training.models.NOT_DIGIT`).
+    :data:`inference.contract.NOT_DIGIT_CLASS`).
     """
     if model_name == "seed":
         return train.images, train.labels, {"mnist": len(train)}
     from tqdm import tqdm
 
     from training import evaluate, negatives, styles
-    from training.models import NOT_DIGIT
 
     parts = []
     for start in tqdm(range(0, len(train), AUGMENT_CHUNK), desc="augmenting", unit="chunk"):
@@ -148,7 +147,7 @@ def training_set(
             train.labels,
             *[p[1] for p in parts],
             train.labels[picked],
-            np.full(len(negative), NOT_DIGIT),
+            np.full(len(negative), NOT_DIGIT_CLASS),
             np.asarray(style_labels),
         ]
     ).astype(np.int64)
@@ -202,7 +201,7 @@ def canvas_redraws(images: np.ndarray, *, seed: int, workers: int = 1) -> np.nda
 
 def _redraw_items(images: np.ndarray, seed: int, first: int) -> np.ndarray:
     from inference.canvas import render_ink
-    from inference.preprocess import from_uint8, preprocess_array, to_uint8
+    from inference.preprocess import preprocess_array
     from training import evaluate
 
     out = np.empty((len(images), 28, 28), dtype=np.float32)
@@ -313,7 +312,6 @@ def calibration_set(holdout: data.Split, *, seed: int) -> tuple[np.ndarray, np.n
     temperature: held-out MNIST digits, the same redrawn on the canvas, other hands and
     non-digits."""
     from training import evaluate, negatives, styles
-    from training.models import NOT_DIGIT
 
     n = len(holdout)
     negative, _ = negatives.negative_pixels(
@@ -334,7 +332,7 @@ def calibration_set(holdout: data.Split, *, seed: int) -> tuple[np.ndarray, np.n
         [
             holdout.labels,
             holdout.labels[: n // 2],
-            np.full(len(negative), NOT_DIGIT),
+            np.full(len(negative), NOT_DIGIT_CLASS),
             style_labels,
         ]
     )
@@ -465,13 +463,11 @@ def run(
     calibration = None
     uncalibrated = model
     if holdout is not None and len(holdout):
-        from training.models import NOT_DIGIT
-
         calibration, model = calibrate(
             model,
             holdout,
             seed=CALIBRATION_SEED + seed,
-            training_share=float(np.mean(y_train == NOT_DIGIT)),
+            training_share=float(np.mean(y_train == NOT_DIGIT_CLASS)),
         )
 
     # --- export and evaluate ---
@@ -548,10 +544,10 @@ def run(
 def prior_offsets(training_share: float, play_share: float = NOT_DIGIT_PRIOR) -> list[float]:
     """Logit offsets that move the "not a digit" prior from the training mix's share to
     the one assumed in play (the digits share the rest alike)."""
-    from training.models import N_OUTPUTS, NOT_DIGIT
+    from training.models import N_OUTPUTS
 
     offsets = [float(np.log((1 - play_share) / (1 - training_share)))] * N_OUTPUTS
-    offsets[NOT_DIGIT] = float(np.log(play_share / training_share))
+    offsets[NOT_DIGIT_CLASS] = float(np.log(play_share / training_share))
     return offsets
 
 

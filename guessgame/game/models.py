@@ -5,16 +5,19 @@ Rules about one record are methods here; flows across records are in ``services.
 
 from __future__ import annotations
 
+import io
+
 import numpy as np
 from django.conf import settings
 from django.db import models
-from django.db.models import F, Q
+from django.db.models import Case, F, IntegerField, Q, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
+from PIL import Image
 
 from guessgame.game import constants
 from guessgame.game.words import a_digit
-from inference.preprocess import from_uint8
+from inference.contract import FIELD_PX, is_pixel_bytes, levels_from_bytes, pixels_from_bytes
 
 
 class Guest(models.Model):
@@ -126,6 +129,13 @@ def truth():
     return Coalesce("reviewed_label", "label")
 
 
+def correct() -> Q:
+    """The model named the drawing's true digit, in SQL: the one rule of "right" (the
+    profile, the dashboard, the review queue and the export all use it). "Not a digit"
+    is never right: a drawing stands for its label until staff reject it as junk."""
+    return Q(predicted_digit=truth())
+
+
 TRUST_CONFIDENCE = 0.9
 """An unreviewed drawing is trusted for training when the model named the round's target
 with at least this probability (0-1): player and model agree."""
@@ -179,10 +189,17 @@ class DrawingQuerySet(models.QuerySet):
     def misclassified(self):
         """The guess differs from the true digit, the reviewed one when relabelled: a
         drawing relabelled to the model's guess is no longer misclassified."""
-        return self.guessed().exclude(predicted_digit=truth())
+        return self.guessed().exclude(correct())
 
     def guessed_right(self):
-        return self.guessed().filter(predicted_digit=truth())
+        return self.guessed().filter(correct())
+
+    def with_correct(self):
+        """Annotate ``truth`` and ``correct`` (1 when the model named the truth, else 0),
+        for counting right guesses per digit, version or day."""
+        return self.with_truth().annotate(
+            correct=Case(When(correct(), then=1), default=0, output_field=IntegerField())
+        )
 
     def pending_prediction(self):
         return self.filter(prediction_status=Drawing.Prediction.PENDING)
@@ -288,13 +305,19 @@ class Drawing(models.Model):
         return self.reviewed_label if self.reviewed_label is not None else self.label
 
     @property
+    def is_guessed(self) -> bool:
+        """Predicted and not blank: the model could be right or wrong about it."""
+        return self.prediction_status == self.Prediction.DONE and not self.blank
+
+    @property
+    def is_correct(self) -> bool:
+        """The twin of :func:`correct` for one drawing: the model named its true digit."""
+        return self.is_guessed and self.predicted_digit == self.effective_label
+
+    @property
     def is_misclassified(self) -> bool:
         """The guess differs from the true digit (``effective_label``)."""
-        return (
-            self.prediction_status == self.Prediction.DONE
-            and not self.blank
-            and self.predicted_digit != self.effective_label
-        )
+        return self.is_guessed and not self.is_correct
 
     def top_guesses(self, count: int = 3) -> list[tuple[int | None, float]]:
         """The model's most probable answers, best first: (digit, p), digit None for
@@ -309,9 +332,22 @@ class Drawing(models.Model):
 
     def pixels_array(self) -> np.ndarray | None:
         """The model's 28x28 input as float32 in [0, 1], or None before preprocessing."""
-        if not self.pixels:
+        if not is_pixel_bytes(self.pixels):
             return None
-        return from_uint8(np.frombuffer(bytes(self.pixels), dtype=np.uint8).reshape(28, 28))
+        return pixels_from_bytes(self.pixels)
+
+    def pixels_png(self, *, scale: int = 1) -> bytes | None:
+        """What the model saw as a PNG: white ink on black, like MNIST, ``scale`` times
+        larger (nearest neighbour, so each input pixel stays sharp); None before
+        preprocessing."""
+        if not is_pixel_bytes(self.pixels):
+            return None
+        image = Image.fromarray(levels_from_bytes(self.pixels), "L")
+        if scale > 1:
+            image = image.resize((FIELD_PX * scale,) * 2, Image.Resampling.NEAREST)
+        buffer = io.BytesIO()
+        image.save(buffer, format="PNG")
+        return buffer.getvalue()
 
 
 class ReviewDecision(models.Model):

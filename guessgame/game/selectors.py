@@ -12,7 +12,7 @@ from datetime import datetime, timedelta
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.core.paginator import Page, Paginator
-from django.db.models import Avg, Count, F, Max, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Avg, Count, Max, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from guessgame.game.models import Drawing, Game
@@ -145,12 +145,9 @@ def profile_stats(*, player: AbstractBaseUser, recent: int = 10) -> ProfileStats
     predicted = Drawing.objects.guessed().filter(player=player)
     per_digit = {
         row["truth"]: row
-        for row in predicted.with_truth()
+        for row in predicted.with_correct()
         .values("truth")
-        .annotate(
-            drawn=Count("pk"),
-            recognised=Count("pk", filter=Q(predicted_digit=F("truth"))),
-        )
+        .annotate(drawn=Count("pk"), recognised=Sum("correct"))
         .order_by()
     }
     digits = []

@@ -20,7 +20,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-import numpy as np
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, connection, models, transaction
@@ -32,8 +31,9 @@ from guessgame.game import constants
 from guessgame.game.models import Drawing, Game, Guest, Round
 from guessgame.game.scoring import RoundPlay, RoundScore, score_game
 from inference.canvas import ink_from_strokes, render_strokes
+from inference.contract import pixels_to_bytes
 from inference.prediction import Prediction
-from inference.preprocess import Preprocessed, preprocess_array, to_uint8
+from inference.preprocess import Preprocessed, preprocess_array
 
 log = logging.getLogger(__name__)
 
@@ -291,11 +291,6 @@ def clean_strokes(strokes: object) -> list:
                     )
         cleaned.append([[round(float(v), 2) for v in axis] for axis in stroke])
     return cleaned
-
-
-def pixels_to_bytes(pixels: np.ndarray) -> bytes:
-    """The model's 28x28 float input in [0, 1] as 784 uint8 bytes."""
-    return to_uint8(pixels).tobytes()
 
 
 def check_pace(strokes: list, *, elapsed_ms: float) -> None:

@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from guessgame.game import services
 from guessgame.game.models import Drawing
-from inference.runtime import NoActiveModel
+from inference.active_model import NoActiveModel
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +41,7 @@ SWEEP_BATCH = 500
 )
 def predict_drawing(self, drawing_id: int) -> str:
     """Run the active model on a stored drawing and score its round."""
-    from inference.runtime import predict_with_active
+    from inference.active_model import predict_with_active
 
     drawing = Drawing.objects.filter(pk=drawing_id).first()
     if drawing is None:

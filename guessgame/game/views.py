@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import io
 import logging
 
-import numpy as np
 from django import forms
 from django.conf import settings
 from django.contrib import messages
@@ -28,7 +26,6 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django_ratelimit.decorators import ratelimit
-from PIL import Image
 
 from guessgame.game import constants, scoring, selectors, services, words
 from guessgame.game.forms import SignupForm
@@ -644,12 +641,10 @@ def drawing_seen_png(request: HttpRequest, drawing_id: int) -> HttpResponse:
     drawing = get_object_or_404(Drawing, pk=drawing_id)
     if drawing.player_id != request.user.pk and not request.user.is_staff:
         raise Http404("No such drawing.")
-    if not drawing.pixels:
+    png = drawing.pixels_png()
+    if png is None:
         raise Http404("The model has not seen this drawing.")
-    levels = np.frombuffer(bytes(drawing.pixels), dtype=np.uint8).reshape(28, 28)
-    buffer = io.BytesIO()
-    Image.fromarray(levels, mode="L").save(buffer, format="PNG")
-    response = HttpResponse(buffer.getvalue(), content_type="image/png")
+    response = HttpResponse(png, content_type="image/png")
     response["Cache-Control"] = "private, max-age=3600"
     return response
 

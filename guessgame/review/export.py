@@ -42,6 +42,7 @@ from django.db.models import QuerySet
 from PIL import Image
 
 from guessgame.game.models import Drawing
+from inference.contract import FIELD_PX, is_pixel_bytes, levels_from_bytes, to_uint8
 
 Review = Drawing.Review
 
@@ -58,7 +59,6 @@ RDP_EPSILON = 2.0
 """Ramer-Douglas-Peucker tolerance of Quick, Draw!'s simplified drawings, in their units."""
 MANIFEST_NAME = "manifest.csv"
 PNG_DIR = "png"
-IMAGE_PX = 28
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
 """Fixed timestamp for the NPZ's zip entries, so equal data gives equal bytes."""
 
@@ -130,9 +130,9 @@ def drawing_pixels(drawing: Drawing) -> np.ndarray | None:
 
     None for a drawing that turns out blank or unreadable.
     """
-    if drawing.pixels and len(bytes(drawing.pixels)) == IMAGE_PX * IMAGE_PX:
-        return np.frombuffer(bytes(drawing.pixels), dtype=np.uint8).reshape(IMAGE_PX, IMAGE_PX)
-    from inference.preprocess import DrawingError, preprocess_png, to_uint8
+    if is_pixel_bytes(drawing.pixels):
+        return levels_from_bytes(drawing.pixels)
+    from inference.preprocess import DrawingError, preprocess_png
 
     try:
         result = preprocess_png(bytes(drawing.image_png or b""))
@@ -141,14 +141,6 @@ def drawing_pixels(drawing: Drawing) -> np.ndarray | None:
     if result.blank:
         return None
     return to_uint8(result.pixels)
-
-
-def recognized(drawing: Drawing) -> bool:
-    """Quick, Draw!'s ``recognized``: the model guessed the (reviewed) label."""
-    return (
-        drawing.prediction_status == Drawing.Prediction.DONE
-        and drawing.predicted_digit == drawing.effective_label
-    )
 
 
 def _number(value) -> float | int:
@@ -182,7 +174,7 @@ def quickdraw_record(drawing: Drawing) -> dict:
     return {
         "key_id": str(drawing.pk),
         "word": str(drawing.effective_label),
-        "recognized": recognized(drawing),
+        "recognized": drawing.is_correct,
         "not_digit": drawing.not_digit,
         "timestamp": created.strftime("%Y-%m-%d %H:%M:%S.%f UTC"),
         "countrycode": "",
@@ -390,7 +382,7 @@ def export_drawings(
     if dry_run:
         return result
     arrays = {
-        "images": np.asarray(images, dtype=np.uint8).reshape(-1, IMAGE_PX, IMAGE_PX),
+        "images": np.asarray(images, dtype=np.uint8).reshape(-1, FIELD_PX, FIELD_PX),
         "labels": np.asarray(columns["labels"], dtype=np.int64),
         "ids": np.asarray(columns["ids"], dtype=np.int64),
         "original_labels": np.asarray(columns["original_labels"], dtype=np.int64),

@@ -42,8 +42,7 @@ from django.db.models import Count
 from guessgame.game.models import TRUST_CONFIDENCE, Drawing
 from guessgame.review import export, gate
 from guessgame.review.services import OVERRIDE_REASON_MIN_CHARS
-from inference.prediction import NOT_DIGIT_CLASS
-from inference.preprocess import from_uint8
+from inference.contract import NOT_DIGIT_CLASS, from_uint8
 
 log = logging.getLogger(__name__)
 

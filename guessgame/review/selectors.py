@@ -9,15 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
-from django.db.models import Case, Count, F, IntegerField, Q, QuerySet, Sum, When
+from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, TruncDate
 
 from guessgame.game.models import Drawing, ReviewDecision, truth
 from guessgame.review.models import ModelActivation
+from inference.contract import DIGITS
 from inference.models import ModelVersion
-
-N_DIGITS = 10
-
 
 CONFIDENT = 0.8
 """A guess at or above this probability (0-1) is the model being sure."""
@@ -137,16 +135,7 @@ def judged_drawings() -> QuerySet[Drawing]:
     A drawing the model called "not a digit" counts as wrong: it stands for a digit (its
     label) until staff reject it as junk.
     """
-    return (
-        Drawing.objects.guessed()
-        .exclude(review_status=Drawing.Review.REJECTED)
-        .with_truth()
-        .annotate(
-            correct=Case(
-                When(predicted_digit=F("truth"), then=1), default=0, output_field=IntegerField()
-            )
-        )
-    )
+    return Drawing.objects.guessed().exclude(review_status=Drawing.Review.REJECTED).with_correct()
 
 
 def _accuracy_rows(grouped) -> list[dict]:
@@ -180,7 +169,7 @@ def accuracy_by_digit(*, version_id: int | None = None) -> list[dict]:
             "right": found.get(digit, {}).get("right", 0),
             "accuracy": found.get(digit, {}).get("accuracy", 0.0),
         }
-        for digit in range(N_DIGITS)
+        for digit in range(DIGITS)
     ]
 
 
@@ -203,10 +192,10 @@ def player_confusion_matrix(*, version_id: int | None = None) -> list[list[int]]
     drawings = judged_drawings()
     if version_id is not None:
         drawings = drawings.filter(model_version_id=version_id)
-    matrix = [[0] * N_DIGITS for _ in range(N_DIGITS)]
+    matrix = [[0] * DIGITS for _ in range(DIGITS)]
     for row in drawings.values("truth", "predicted_digit").annotate(n=Count("pk")).order_by():
         guess = row["predicted_digit"]
-        if guess is not None and 0 <= row["truth"] < N_DIGITS and 0 <= guess < N_DIGITS:
+        if guess is not None and 0 <= row["truth"] < DIGITS and 0 <= guess < DIGITS:
             matrix[row["truth"]][guess] = row["n"]
     return matrix
 

@@ -6,17 +6,14 @@ Everything here is staff only; the JSON endpoints answer 4xx with a sentence on 
 
 from __future__ import annotations
 
-import io
 import re
 
-import numpy as np
 from django.contrib import messages
 from django.contrib.admin.views.decorators import staff_member_required
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
-from PIL import Image
 
 from guessgame.game.models import Drawing
 from guessgame.inputs import BadInput, read_json_body, row_id
@@ -178,16 +175,6 @@ def _png_response(data: bytes) -> HttpResponse:
     return response
 
 
-def pixels_png(pixels: bytes, *, scale: int = PIXELS_SCALE) -> bytes:
-    """The 784 bytes the model saw as a PNG: white ink on black, like MNIST, enlarged."""
-    image = Image.fromarray(np.frombuffer(bytes(pixels), dtype=np.uint8).reshape(28, 28), "L")
-    if scale > 1:
-        image = image.resize((28 * scale, 28 * scale), Image.Resampling.NEAREST)
-    buffer = io.BytesIO()
-    image.save(buffer, format="PNG")
-    return buffer.getvalue()
-
-
 @staff_member_required
 @require_GET
 def drawing_image(request: HttpRequest, pk: int) -> HttpResponse:
@@ -203,9 +190,10 @@ def drawing_image(request: HttpRequest, pk: int) -> HttpResponse:
 def drawing_pixels(request: HttpRequest, pk: int) -> HttpResponse:
     """The 28x28 picture the model saw."""
     drawing = get_object_or_404(Drawing.objects.only("pixels"), pk=pk)
-    if not drawing.pixels or len(bytes(drawing.pixels)) != 28 * 28:
+    png = drawing.pixels_png(scale=PIXELS_SCALE)
+    if png is None:
         raise Http404("This drawing has not been preprocessed yet.")
-    return _png_response(pixels_png(drawing.pixels))
+    return _png_response(png)
 
 
 # --- dashboard -----------------------------------------------------------------------

@@ -5,6 +5,7 @@ import pytest
 from PIL import Image
 from playwright.sync_api import expect
 
+from guessgame.game import words
 from inference.preprocess import preprocess_png
 from tests.e2e.conftest import (
     PHONE,
@@ -39,7 +40,6 @@ def unsure_shape(model_path) -> list:
     pytest.fail("no shape between a 1 and a 7 leaves the model unsure")
 
 
-NOT_A_DIGIT = "That doesn't look like a digit"
 SLIDER_STEPS = [round(0.5 + 0.05 * i, 2) for i in range(10)]
 
 
@@ -110,7 +110,7 @@ def test_free_draw_says_in_words_that_a_scribble_is_not_a_digit(
     state = page.locator("#free-draw")
 
     draw_digit(page, 0, lines=scribble_lines())
-    expect(main).to_have_text(NOT_A_DIGIT)
+    expect(main).to_have_text(words.NOT_A_DIGIT)
     expect(state).to_have_attribute("data-state", "not-digit")
     expect(page.locator("#guess-sub")).to_contain_text("Try one digit, 0 to 9.")
     # The chart's "?" bar is the answer; no digit's bar is.
@@ -119,7 +119,7 @@ def test_free_draw_says_in_words_that_a_scribble_is_not_a_digit(
     # "Not a digit" is an answer, whatever the threshold.
     for threshold in SLIDER_STEPS:
         page.locator("#threshold").fill(str(threshold))
-        assert main.text_content() == NOT_A_DIGIT, threshold
+        assert main.text_content() == words.NOT_A_DIGIT, threshold
     shoot(page, "free-draw-not-digit")
 
     page.click("[data-action='clear']")
@@ -130,7 +130,7 @@ def test_free_draw_says_in_words_that_a_scribble_is_not_a_digit(
     page.set_viewport_size(PHONE_390)
     page.reload()
     draw_digit(page, 0, lines=CROSS_HATCH)
-    expect(main).to_have_text(NOT_A_DIGIT)
+    expect(main).to_have_text(words.NOT_A_DIGIT)
     assert fits_the_width(page)
     shoot(page, "free-draw-not-digit")
 

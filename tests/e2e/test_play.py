@@ -10,7 +10,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from playwright.sync_api import expect
 
-from guessgame.game import constants, services
+from guessgame.game import constants, services, words
 from guessgame.game.models import Drawing, Game, is_guest
 from guessgame.game.words import a_digit
 from inference.client import WorkerUnavailable
@@ -29,7 +29,6 @@ pytestmark = [pytest.mark.browser, pytest.mark.integration]
 
 PLAY_URL = re.compile(r"/play/\d+$")
 SUMMARY_URL = re.compile(r"/games/\d+$")
-NOT_A_DIGIT = "That doesn't look like a digit"
 
 
 def i_know(digit: int) -> str:
@@ -216,13 +215,13 @@ def test_the_bell_ends_a_round_with_the_last_drawing_and_the_next_card_follows(
     start_round(page, 1)
 
     draw_digit(page, 0, lines=CROSS_HATCH)
-    expect(page.locator("#guess-main")).to_have_text(NOT_A_DIGIT)
+    expect(page.locator("#guess-main")).to_have_text(words.NOT_A_DIGIT)
     expect(page.locator("#game")).to_have_attribute("data-state", "not-digit")
     shoot(page, "play-not-digit")
     expect(page.locator("#card-main")).to_have_text(
         "Time's up!", timeout=constants.ROUND_SECONDS * 1000 + 5000
     )
-    expect(page.locator("#card-sub")).to_have_text(f"{NOT_A_DIGIT}.")
+    expect(page.locator("#card-sub")).to_have_text(f"{words.NOT_A_DIGIT}.")
     shoot(page, "play-bell")
 
     expect(page.locator("#round-number")).to_have_text("2", timeout=10_000)

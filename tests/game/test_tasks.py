@@ -14,7 +14,7 @@ from tests.game.conftest import first_round, probabilities_for, submit
 
 def fake_model(digit: int, confidence: float = 0.93):
     probs = np.array([probabilities_for(digit, confidence)], dtype=np.float32)
-    return mock.patch("inference.runtime.predict_with_active", return_value=(probs, "v-test"))
+    return mock.patch("inference.active_model.predict_with_active", return_value=(probs, "v-test"))
 
 
 @pytest.mark.django_db

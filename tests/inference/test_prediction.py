@@ -6,7 +6,8 @@ import math
 
 import pytest
 
-from inference.prediction import NOT_DIGIT_CLASS, Prediction
+from inference.contract import NOT_DIGIT_CLASS
+from inference.prediction import Prediction
 
 
 def digits_row(digit: int, p: float) -> list[float]:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 import subprocess
 import sys
 
@@ -10,20 +9,9 @@ import numpy as np
 import pytest
 
 from inference import runtime
-from inference.models import ModelVersion
-from inference.registry import register_model_dir
-from inference.runtime import LiteRTModel, NoActiveModel, load_model, predict_with_active
+from inference.runtime import LiteRTModel, load_model
 from tests.conftest import ROOT, subprocess_env
-
-
-def drawings(count: int, seed: int = 0) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    pixels = np.zeros((count, 28, 28), dtype=np.float32)
-    for index in range(count):
-        top, left = rng.integers(4, 12, size=2)
-        pixels[index, top : top + 14, left : left + 3] = 1.0  # a bar, roughly a "1"
-        pixels[index] = np.clip(pixels[index] + rng.random((28, 28)) * 0.05, 0, 1)
-    return pixels
+from tests.inference.drawings import drawings
 
 
 @pytest.fixture
@@ -68,37 +56,12 @@ def test_a_version_is_loaded_once_per_process(active_model):
     assert runtime.loaded_versions() == [active_model.name]
 
 
-def test_predict_with_active_names_the_version_that_answered(active_model):
-    probabilities, version = predict_with_active(drawings(2))
-    assert version == active_model.name
-    assert probabilities.shape == (2, LiteRTModel(active_model.tflite_path).outputs)
-
-
 def test_a_model_that_answers_not_a_digit_gives_eleven_probabilities(not_digit_model):
     model = LiteRTModel(not_digit_model.tflite_path)
     probabilities = model.predict(drawings(3))
     assert model.outputs == 11 and probabilities.shape == (3, 11)
     assert np.allclose(probabilities.sum(axis=1), 1.0, atol=1e-4)
     assert model.predict(np.zeros((0, 28, 28), dtype=np.float32)).shape == (0, 11)
-
-
-def test_activating_another_version_switches_at_the_next_prediction(active_model, tmp_path):
-    copy = shutil.copytree(active_model.directory, tmp_path / "second-v2")
-    second = register_model_dir(copy, name="second-v2")
-    second.activate()
-
-    _, version = predict_with_active(drawings(1))
-
-    assert version == "second-v2"
-    # The old interpreter is dropped: memory does not grow with each activation.
-    assert runtime.loaded_versions() == ["second-v2"]
-
-
-@pytest.mark.django_db
-def test_with_no_active_version_it_says_so():
-    ModelVersion.objects.update(is_active=False)
-    with pytest.raises(NoActiveModel, match="No model version is active"):
-        predict_with_active(drawings(1))
 
 
 def test_the_web_and_worker_code_paths_never_import_tensorflow():

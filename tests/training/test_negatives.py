@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from inference.canvas import CANVAS_PX, render_strokes
-from inference.preprocess import preprocess_png, to_uint8
+from inference.contract import to_uint8
+from inference.preprocess import preprocess_png
 from training import negatives
 from training.negatives import (
     KINDS,

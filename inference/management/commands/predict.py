@@ -7,9 +7,10 @@ from pathlib import Path
 import numpy as np
 from django.core.management.base import BaseCommand, CommandError
 
+from inference.active_model import NoActiveModel, active_version
 from inference.prediction import Prediction
 from inference.preprocess import DrawingError, preprocess_png
-from inference.runtime import NoActiveModel, active_version, load_model
+from inference.runtime import load_model
 
 
 class Command(BaseCommand):
