@@ -304,6 +304,9 @@ BATCH_MAX_SIZE = env.int("GUESSGAME_BATCH_MAX", default=64)
 BATCH_DISPATCHERS = env.int("GUESSGAME_BATCH_DISPATCHERS", default=2)
 # "off" sends one Celery task per drawing (the benchmark's baseline).
 BATCHING = env.bool("GUESSGAME_BATCHING", default=True)
+# The Celery queue predictions go to; empty is Celery's default queue (the one the
+# workers of `make run` and `make serve` consume).
+PREDICT_QUEUE = env.str("GUESSGAME_PREDICT_QUEUE", default="")
 SIGNUP_RATE = env.str("GUESSGAME_SIGNUP_RATE", default="10/h")
 # Guest accounts (a first game without signing up) per client; "off" disables the limit
 # (a load test starting hundreds of guests from one machine).

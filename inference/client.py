@@ -8,7 +8,6 @@ picture then goes to a Celery worker, batched with the drawings that arrive toge
 
 from __future__ import annotations
 
-import os
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import TimeoutError as FutureTimeout
@@ -47,18 +46,16 @@ class PredictionFailed(RuntimeError):
 
 
 def batching_enabled() -> bool:
-    """Dynamic batching is on unless GUESSGAME_BATCHING=off (or settings.BATCHING=False).
+    """Dynamic batching is on unless settings.BATCHING is off (GUESSGAME_BATCHING=off).
 
     One task per drawing stays selectable so benchmarks can compare both paths.
     """
-    if os.environ.get("GUESSGAME_BATCHING", "").strip().lower() in {"off", "0", "false", "no"}:
-        return False
-    return bool(getattr(settings, "BATCHING", True))
+    return settings.BATCHING
 
 
 def predict_queue() -> str | None:
     """The Celery queue predictions go to; None means the default queue."""
-    return getattr(settings, "PREDICT_QUEUE", None) or None
+    return settings.PREDICT_QUEUE or None
 
 
 def send_to_worker(batch: list[str], *, timeout: float) -> dict:
@@ -110,11 +107,8 @@ def get_batcher() -> Batcher:
 
 
 def batch_dispatchers() -> int:
-    """Batches one process may have with the workers at once (GUESSGAME_BATCH_DISPATCHERS)."""
-    configured = getattr(settings, "BATCH_DISPATCHERS", None)
-    if configured is None:
-        configured = os.environ.get("GUESSGAME_BATCH_DISPATCHERS", "2")
-    return max(1, int(configured))
+    """Batches one process may have with the workers at once (settings.BATCH_DISPATCHERS)."""
+    return max(1, settings.BATCH_DISPATCHERS)
 
 
 def active_version_name() -> str:

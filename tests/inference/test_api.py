@@ -47,11 +47,8 @@ def api(client, worker_process, active_model, settings):
 
 
 @pytest.fixture(params=["batched", "one task per drawing"])
-def path(request, monkeypatch) -> str:
-    if request.param == "batched":
-        monkeypatch.delenv("GUESSGAME_BATCHING", raising=False)
-    else:
-        monkeypatch.setenv("GUESSGAME_BATCHING", "off")
+def path(request, settings) -> str:
+    settings.BATCHING = request.param == "batched"
     return request.param
 
 

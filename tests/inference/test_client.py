@@ -47,15 +47,15 @@ class FakeSend:
 
 
 @pytest.fixture(params=["batched", "one task per drawing"])
-def send(request, monkeypatch) -> FakeSend:
+def send(request, monkeypatch, settings) -> FakeSend:
     """Both paths of the client, each with a fake worker."""
     fake = FakeSend()
     monkeypatch.setattr(client, "send_to_worker", fake)
     if request.param == "batched":
-        monkeypatch.delenv("GUESSGAME_BATCHING", raising=False)
+        settings.BATCHING = True
         monkeypatch.setattr(client, "get_batcher", lambda: Batcher(fake, window=0, max_size=8))
     else:
-        monkeypatch.setenv("GUESSGAME_BATCHING", "off")
+        settings.BATCHING = False
     return fake
 
 
