@@ -18,6 +18,23 @@ from django.template.loader import render_to_string
 from django.views import csrf, defaults
 
 
+def json_error(message: str, status: int = 400, **headers: str) -> JsonResponse:
+    """``{"error": message}`` with ``status``: every 4xx/5xx the app writes for a script
+    or its own pages' fetch() calls. ``headers`` with underscores for dashes
+    (``Retry_After="5"``)."""
+    response = JsonResponse({"error": message}, status=status)
+    for name, value in headers.items():
+        response[name.replace("_", "-")] = value
+    return response
+
+
+def rate_or_none(rate: str | None) -> str | None:
+    """A rate setting (django-ratelimit's "120/m") as the limiter takes it: None when the
+    operator turned it off ("off", "none", "0" or empty). The one reader of that rule."""
+    value = (rate or "").strip()
+    return None if value.lower() in {"off", "none", "0", ""} else value
+
+
 def wants_json(request: HttpRequest) -> bool:
     """The API, a .json address, or a client that asks for JSON (the game's fetch() do)."""
     return (

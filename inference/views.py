@@ -21,6 +21,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 from django_ratelimit.core import get_usage
 
+from guessgame.errors import json_error, rate_or_none
 from inference.client import PredictionFailed, WorkerUnavailable, predict_png
 from inference.preprocess import MAX_BYTES, DrawingError
 
@@ -31,21 +32,14 @@ OPENAPI_FILE = Path(__file__).with_name("openapi.json")
 RAW_TYPES = {"image/png", "application/octet-stream"}
 
 
-def json_error(status: int, message: str, **headers: str) -> JsonResponse:
-    response = JsonResponse({"error": message}, status=status)
-    for name, value in headers.items():
-        response[name.replace("_", "-")] = value
-    return response
-
-
 def api_rate_wait(request: HttpRequest) -> int | None:
     """Count this request against its client's budget (settings.API_RATE, "off" = none);
     the seconds until the client may send again when it is over, else None.
 
     Read at request time, so tests and operators can change the rate without a reload.
     """
-    rate = (settings.API_RATE or "off").strip().lower()
-    if rate in {"off", "none", "0", ""}:
+    rate = rate_or_none(settings.API_RATE)
+    if rate is None:
         return None
     usage = get_usage(
         request, group="inference.predict", key="ip", rate=rate, method="POST", increment=True
@@ -86,37 +80,37 @@ def read_png(request: HttpRequest) -> bytes:
 def predict(request: HttpRequest) -> JsonResponse:
     """POST /api/v1/predict: the digit, confidence, 10 probabilities, blank, model version."""
     if request.method != "POST":
-        return json_error(405, "Use POST with a PNG drawing to get a prediction.", Allow="POST")
+        return json_error("Use POST with a PNG drawing to get a prediction.", 405, Allow="POST")
     wait = api_rate_wait(request)
     if wait is not None:
         return json_error(
-            429,
             f"Too many predictions from this client: the limit is {settings.API_RATE}; "
             f"try again in {wait} s.",
+            429,
             Retry_After=str(wait),
         )
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
     except ValueError:
-        return json_error(400, "The Content-Length header is not a number.")
+        return json_error("The Content-Length header is not a number.")
     # Refuse before reading (guessgame.body_limit already does, in front of Django).
     if length > settings.REQUEST_MAX_BYTES:
         return json_error(
-            413, f"The request is too large: {length:,} bytes, the limit is {MAX_BYTES:,}."
+            f"The request is too large: {length:,} bytes, the limit is {MAX_BYTES:,}.", 413
         )
     try:
         prediction = predict_png(read_png(request))
     except DrawingError as exc:
-        return json_error(exc.status, str(exc))
+        return json_error(str(exc), exc.status)
     except WorkerUnavailable as exc:
         log.warning("event=predict_unavailable error=%r", str(exc))
         return json_error(
-            503, "No prediction worker answered in time; please try again shortly.",
+            "No prediction worker answered in time; please try again shortly.", 503,
             Retry_After="5",
         )  # fmt: skip
     except PredictionFailed as exc:
         log.error("event=predict_failed error=%r", str(exc))
-        return json_error(503, "The prediction service could not predict this drawing now.")
+        return json_error("The prediction service could not predict this drawing now.", 503)
     log.info(
         "event=api_predict digit=%s not_digit=%s blank=%s confidence=%.2f model=%s",
         prediction.digit,
@@ -138,7 +132,7 @@ def openapi_document() -> dict:
 def openapi(request: HttpRequest) -> JsonResponse:
     """GET /api/v1/openapi.json: the OpenAPI 3.1 description of this API."""
     if request.method not in {"GET", "HEAD"}:
-        return json_error(405, "Use GET to read the API description.", Allow="GET, HEAD")
+        return json_error("Use GET to read the API description.", 405, Allow="GET, HEAD")
     return JsonResponse(openapi_document())
 
 

@@ -3,10 +3,13 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
 
+from guessgame import errors
 from guessgame.game import services
 
 pytestmark = pytest.mark.django_db
@@ -73,3 +76,19 @@ def test_json_answers_from_views_are_left_as_they_are(client):
     response = client.post("/guess", **JSON)  # no file: the view's own 400
 
     assert error_of(response, 400) == "Send the drawing as a PNG file named 'image'."
+
+
+@pytest.mark.parametrize(
+    ("setting", "limit"),
+    [("120/m", "120/m"), (" 10/h ", "10/h"), ("off", None), ("OFF", None), ("none", None),
+     ("0", None), ("", None), (None, None)],
+)  # fmt: skip
+def test_a_rate_setting_is_read_one_way_everywhere(setting, limit):
+    assert errors.rate_or_none(setting) == limit
+
+
+def test_a_json_error_says_what_went_wrong_with_its_status_and_headers():
+    response = errors.json_error("Slow down.", 429, Retry_After="5")
+
+    assert response.status_code == 429 and response["Retry-After"] == "5"
+    assert json.loads(response.content) == {"error": "Slow down."}

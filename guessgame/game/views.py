@@ -27,6 +27,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django_ratelimit.decorators import ratelimit
 
+from guessgame.errors import json_error, rate_or_none, wants_json
 from guessgame.game import constants, scoring, selectors, services, words
 from guessgame.game.forms import SignupForm
 from guessgame.game.models import Drawing, Game, Round, is_guest
@@ -37,26 +38,22 @@ log = logging.getLogger(__name__)
 
 
 def _api_rate(group: str, request: HttpRequest) -> str | None:
-    """The live guess shares the API's rate; "off" turns it off (None = no limit)."""
-    return None if settings.API_RATE == "off" else settings.API_RATE
+    """The live guess shares the API's rate (None = no limit)."""
+    return rate_or_none(settings.API_RATE)
 
 
-def _signup_rate(group: str, request: HttpRequest) -> str:
-    return settings.SIGNUP_RATE
+def _signup_rate(group: str, request: HttpRequest) -> str | None:
+    return rate_or_none(settings.SIGNUP_RATE)
 
 
 def _login_rate(group: str, request: HttpRequest) -> str | None:
-    return None if settings.LOGIN_RATE == "off" else settings.LOGIN_RATE
-
-
-def _error(message: str, status: int) -> JsonResponse:
-    return JsonResponse({"error": message}, status=status)
+    return rate_or_none(settings.LOGIN_RATE)
 
 
 def rate_limited(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     """django-ratelimit's RATELIMIT_VIEW: a friendly 429, JSON for the game's scripts."""
-    if request.headers.get("Accept", "").startswith("application/json"):
-        return _error("Too many requests: please wait a little and try again.", 429)
+    if wants_json(request):
+        return json_error("Too many requests: please wait a little and try again.", 429)
     return render(request, "429.html", status=429)
 
 
@@ -110,18 +107,18 @@ def live_guess(request: HttpRequest) -> JsonResponse:
     from inference.client import PredictionFailed, WorkerUnavailable, predict_png
 
     if getattr(request, "limited", False):
-        return _error("Too many guesses: please slow down a little.", 429)
+        return json_error("Too many guesses: please slow down a little.", 429)
     upload = request.FILES.get("image")
     if upload is None:
-        return _error("Send the drawing as a PNG file named 'image'.", 400)
+        return json_error("Send the drawing as a PNG file named 'image'.", 400)
     if upload.size > MAX_BYTES:
-        return _error(f"The drawing is too large: the limit is {MAX_BYTES:,} bytes.", 413)
+        return json_error(f"The drawing is too large: the limit is {MAX_BYTES:,} bytes.", 413)
     try:
         prediction = predict_png(upload.read())
     except DrawingError as exc:
-        return _error(str(exc), exc.status)
+        return json_error(str(exc), exc.status)
     except (WorkerUnavailable, PredictionFailed):
-        return _error("The model is busy right now; your guess will come back shortly.", 503)
+        return json_error("The model is busy right now; your guess will come back shortly.", 503)
     if prediction.blank:
         log.info("event=live_guess blank=true")
         return JsonResponse({"blank": True, "message": "Draw something first."})
@@ -249,7 +246,7 @@ def account_delete(request: HttpRequest) -> HttpResponse:
 
 
 def _guest_rate(group: str, request: HttpRequest) -> str | None:
-    return None if settings.GUEST_RATE == "off" else settings.GUEST_RATE
+    return rate_or_none(settings.GUEST_RATE)
 
 
 @require_POST
@@ -364,7 +361,7 @@ def round_begin(request: HttpRequest, round_id: int) -> JsonResponse:
     try:
         round = services.round_begin(round=round, player=request.user)
     except services.GameError as exc:
-        return _error(str(exc), exc.status)
+        return json_error(str(exc), exc.status)
     return JsonResponse(_round_state(round, now=timezone.now()))
 
 
@@ -424,16 +421,16 @@ def round_guess(request: HttpRequest, round_id: int) -> JsonResponse:
     from inference.client import PredictionFailed, WorkerUnavailable
 
     if getattr(request, "limited", False):
-        return _error("Too many guesses: please slow down a little.", 429)
+        return json_error("Too many guesses: please slow down a little.", 429)
     try:
         guess = services.round_guess(
             round=_own_round(request, round_id), player=request.user,
             strokes=_read_strokes(request),
         )  # fmt: skip
     except (services.GameError, DrawingError) as exc:
-        return _error(str(exc), exc.status)
+        return json_error(str(exc), exc.status)
     except (WorkerUnavailable, PredictionFailed):
-        return _error("The model is busy right now; asking again in a moment.", 503)
+        return json_error("The model is busy right now; asking again in a moment.", 503)
     prediction = guess.prediction
     answer = {
         "blank": prediction.blank,
@@ -465,7 +462,7 @@ def round_submit(request: HttpRequest, round_id: int) -> JsonResponse:
     except services.AlreadySubmitted as exc:
         return JsonResponse({"error": str(exc), "result_url": result_url}, status=exc.status)
     except (services.GameError, DrawingError) as exc:
-        return _error(str(exc), exc.status)
+        return json_error(str(exc), exc.status)
     if drawing is None:
         return JsonResponse({"drawing": None, "late": False, "result_url": result_url})
     return JsonResponse(

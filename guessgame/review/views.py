@@ -15,6 +15,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
+from guessgame.errors import json_error
 from guessgame.game.models import Drawing
 from guessgame.inputs import BadInput, read_json_body, row_id
 from guessgame.review import charts, selectors, services
@@ -72,10 +73,6 @@ def review_queue(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _bad_request(message: str, status: int = 400) -> JsonResponse:
-    return JsonResponse({"error": message}, status=status)
-
-
 def _drawing_json(drawing: Drawing) -> dict:
     return {
         "id": drawing.pk,
@@ -92,16 +89,16 @@ def review_decide(request: HttpRequest) -> JsonResponse:
     try:
         body = read_json_body(request, max_bytes=DECISION_MAX_BYTES, max_depth=DECISION_DEPTH)
     except BadInput as exc:
-        return _bad_request(f"{exc} Send a JSON object such as {DECISION_EXAMPLE}.", exc.status)
+        return json_error(f"{exc} Send a JSON object such as {DECISION_EXAMPLE}.", exc.status)
     if not isinstance(body, dict):
-        return _bad_request(f"The request body must be a JSON object such as {DECISION_EXAMPLE}.")
+        return json_error(f"The request body must be a JSON object such as {DECISION_EXAMPLE}.")
     drawing_id = body.get("drawing")
     if isinstance(drawing_id, bool) or not isinstance(drawing_id, int):
-        return _bad_request("Say which drawing: a numeric 'drawing' id.")
+        return json_error("Say which drawing: a numeric 'drawing' id.")
     drawing_id = row_id(drawing_id)
     drawing = None if drawing_id is None else Drawing.objects.filter(pk=drawing_id).first()
     if drawing is None:
-        return _bad_request("This drawing does not exist (any more).", status=404)
+        return json_error("This drawing does not exist (any more).", status=404)
     action = body.get("action")
     # Changing a drawing another reviewer relabelled takes an explicit "overwrite_relabel".
     overwrite = body.get("overwrite_relabel") is True
@@ -122,12 +119,12 @@ def review_decide(request: HttpRequest) -> JsonResponse:
                 overwrite_relabels=overwrite,
             )
         else:
-            return _bad_request("The action must be 'approve', 'reject' or 'relabel'.")
+            return json_error("The action must be 'approve', 'reject' or 'relabel'.")
     except services.ReviewError as exc:
-        return _bad_request(str(exc))
+        return json_error(str(exc))
     drawing.refresh_from_db()
     if done.skipped_relabelled:
-        return _bad_request(
+        return json_error(
             f"Drawing {drawing.pk} was relabelled to {drawing.reviewed_label} by another "
             'reviewer; send "overwrite_relabel": true to change it anyway.',
             status=409,
@@ -144,10 +141,10 @@ def review_skip(request: HttpRequest) -> JsonResponse:
     try:
         body = read_json_body(request, max_bytes=DECISION_MAX_BYTES, max_depth=DECISION_DEPTH)
     except BadInput as exc:
-        return _bad_request(f'{exc} Send a JSON object such as {{"drawing": 12}}.', exc.status)
+        return json_error(f'{exc} Send a JSON object such as {{"drawing": 12}}.', exc.status)
     drawing_id = row_id(body.get("drawing")) if isinstance(body, dict) else None
     if drawing_id is None or not Drawing.objects.filter(pk=drawing_id).exists():
-        return _bad_request("Say which drawing: a numeric 'drawing' id that exists.", 404)
+        return json_error("Say which drawing: a numeric 'drawing' id that exists.", 404)
     services.review_skip(drawing=drawing_id, reviewer=request.user)
     return JsonResponse({"skipped": drawing_id})
 
