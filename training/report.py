@@ -25,6 +25,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 
+from inference.contract import NOT_DIGIT_CLASS  # noqa: E402
+
 PLOTS = (
     "training_curves.png",
     "confusion_matrix.png",
@@ -56,7 +58,9 @@ def plot_training_curves(history: dict, path: Path) -> None:
     plt.close(fig)
 
 
-def plot_confusion_matrix(confusion: list[list[int]], path: Path) -> None:
+def plot_confusion_matrix(
+    confusion: list[list[int]], path: Path, *, title: str = "MNIST test confusion matrix"
+) -> None:
     matrix = np.asarray(confusion)
     fig, ax = plt.subplots(figsize=(7, 6))
     shown = np.where(np.eye(*matrix.shape, dtype=bool), 0, matrix)  # colour the errors only
@@ -68,7 +72,7 @@ def plot_confusion_matrix(confusion: list[list[int]], path: Path) -> None:
     ax.set_yticks(range(len(matrix)))
     ax.set_xlabel("guessed digit (✗: not a digit)")
     ax.set_ylabel("true digit")
-    ax.set_title("MNIST test confusion matrix")
+    ax.set_title(title)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
@@ -76,7 +80,36 @@ def plot_confusion_matrix(confusion: list[list[int]], path: Path) -> None:
 
 def class_name(label: int) -> str:
     """A digit, or ✗ for the "not a digit" class."""
-    return "✗" if label == 10 else str(label)
+    return "✗" if label == NOT_DIGIT_CLASS else str(label)
+
+
+def plot_model_comparison(
+    path: Path,
+    sets: list[tuple[str, int, float, float | None]],
+    *,
+    active_name: str | None,
+    verdict: str,
+) -> None:
+    """A new model against the active one: a pair of bars per set, ``(name, size,
+    new, active)``, each named with its size (retraining's ``retrain_comparison.png``)."""
+    names = [f"{name}\n({size:,})" for name, size, _, _ in sets]
+    x = np.arange(len(sets))
+    fig, ax = plt.subplots(figsize=(8, 4))
+    rows = [("new", [new for _, _, new, _ in sets])]
+    if active_name:
+        rows.append((f"active ({active_name})", [active or 0.0 for _, _, _, active in sets]))
+    width = 0.8 / len(rows)
+    for i, (label, values) in enumerate(rows):
+        bars = ax.bar(x + i * width, values, width, label=label)
+        ax.bar_label(bars, fmt="%.3f", fontsize=8)
+    ax.set_xticks(x + width * (len(rows) - 1) / 2, names, fontsize=8)
+    ax.set_ylim(0, 1.05)
+    ax.set_ylabel("accuracy (non-digits: share called not a digit)")
+    ax.set_title(f"New model against the active one: {verdict}")
+    ax.legend(loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
 
 
 def plot_samples(images: np.ndarray, labels: np.ndarray, path: Path, per_class: int = 10) -> None:

@@ -188,57 +188,6 @@ def _write_npz(path: Path, images: np.ndarray, labels: np.ndarray, ids: np.ndarr
     return path
 
 
-def plot_comparison(path: Path, result: gate.GateResult) -> None:
-    """One pair of bars per set both models were scored on, each named with its size."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    shown = [c for c in result.comparisons if c.candidate is not None]
-    names = [f"{c.set}\n({c.size:,})" for c in shown]
-    x = np.arange(len(shown))
-    fig, ax = plt.subplots(figsize=(8, 4))
-    rows = [("new", [c.candidate for c in shown])]
-    if result.active_version:
-        rows.append((f"active ({result.active_version})", [c.active or 0.0 for c in shown]))
-    width = 0.8 / len(rows)
-    for i, (label, values) in enumerate(rows):
-        bars = ax.bar(x + i * width, values, width, label=label)
-        ax.bar_label(bars, fmt="%.3f", fontsize=8)
-    ax.set_xticks(x + width * (len(rows) - 1) / 2, names, fontsize=8)
-    ax.set_ylim(0, 1.05)
-    ax.set_ylabel("accuracy (non-digits: share called not a digit)")
-    ax.set_title(f"New model against the active one: {result.verdict}")
-    ax.legend(loc="lower right")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-
-
-def plot_players_confusion(path: Path, confusion: list[list[int]]) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    matrix = np.asarray(confusion)
-    fig, ax = plt.subplots(figsize=(6, 5))
-    ax.imshow(np.where(np.eye(*matrix.shape, dtype=bool), 0, matrix), cmap="Reds")
-    for (row, col), count in np.ndenumerate(matrix):
-        ax.text(col, row, str(count), ha="center", va="center", fontsize=7)
-    from training.report import class_name
-
-    ax.set_xticks(range(matrix.shape[1]), [class_name(c) for c in range(matrix.shape[1])])
-    ax.set_yticks(range(10))
-    ax.set_xlabel("guessed")
-    ax.set_ylabel("true digit")
-    ax.set_title("Players' hold-out: new model")
-    fig.tight_layout()
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
-
-
 def benchmark_comparisons(
     new: dict, active: dict | None, *, mnist_size: int
 ) -> list[tuple[gate.Comparison, float]]:
@@ -505,10 +454,24 @@ def _train_and_decide(
         "players_per_label": {str(k): int(v) for k, v in result.per_label.items()},
         "active_version": result.active_name,
     }
-    plot_comparison(directory / "retrain_comparison.png", result.gate)
+    from training import report
+
+    report.plot_model_comparison(
+        directory / "retrain_comparison.png",
+        [
+            (c.set, c.size, c.candidate, c.active)
+            for c in result.gate.comparisons
+            if c.candidate is not None
+        ],
+        active_name=result.gate.active_version,
+        verdict=result.gate.verdict,
+    )
     if result.held_out:
         confusion = evaluate.classification_stats(held["labels"], new_held)["confusion_matrix"]
-        plot_players_confusion(directory / "players_confusion_matrix.png", confusion)
+        report.plot_confusion_matrix(
+            confusion, directory / "players_confusion_matrix.png",
+            title="Players' hold-out: new model",
+        )  # fmt: skip
     (directory / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
 
     from guessgame.review.services import model_activate_by_retrain
