@@ -23,6 +23,8 @@ MODEL_BUSY_SECONDS = 5
 # guessed is never sent again. The first version asked every 150 ms while the drawing
 # changed: about three times the requests for the same drawing (bench/bench_players.py).
 LIVE_GUESS_INTERVAL_MS = 600
+# The clock turns red for the round's last this many seconds.
+HURRY_SECONDS = 5
 # How long the page celebrates a recognised drawing before the next card, in milliseconds.
 CELEBRATION_MS = 1800
 # A game with no round started or drawn for this long finishes by itself: its rounds not
@@ -52,6 +54,7 @@ __all__ = [
     "THRESHOLD_DEFAULT",
     "LIVE_GUESS_INTERVAL_MS",
     "CELEBRATION_MS",
+    "HURRY_SECONDS",
     "ABANDONED_AFTER",
     "MAX_PEN_SPEED",
     "PEN_SPEED_SLACK_PX",

@@ -16,5 +16,6 @@ def drawing_constants(request) -> dict:
         "THRESHOLD_DEFAULT": constants.THRESHOLD_DEFAULT,
         "LIVE_GUESS_INTERVAL_MS": constants.LIVE_GUESS_INTERVAL_MS,
         "CELEBRATION_MS": constants.CELEBRATION_MS,
+        "HURRY_SECONDS": constants.HURRY_SECONDS,
         "is_guest": is_guest(request.user) if hasattr(request, "user") else False,
     }

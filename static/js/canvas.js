@@ -331,7 +331,3 @@ export class DrawingPad {
     });
   }
 }
-
-export function csrfToken() {
-  return document.querySelector('input[name="csrfmiddlewaretoken"]')?.value || "";
-}

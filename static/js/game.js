@@ -31,6 +31,7 @@ const ui = {
   chart: page.querySelector("[data-chart]"),
 };
 const roundSeconds = Number(page.dataset.roundSeconds);
+const hurrySeconds = Number(page.dataset.hurrySeconds);
 const rounds = Number(page.dataset.rounds);
 const celebrationMs = Number(page.dataset.celebrationMs);
 const SEND_ATTEMPTS = 6;
@@ -163,7 +164,7 @@ function secondsLeft() {
 function showClock(left) {
   ui.timerValue.textContent = String(Math.ceil(left));
   ui.timerBar.value = left;
-  page.classList.toggle("is-hurry", left > 0 && left <= 5);
+  page.classList.toggle("is-hurry", left > 0 && left <= hurrySeconds);
 }
 
 function tick() {

@@ -1,5 +1,9 @@
-// The page's requests to the server: JSON in and out, CSRF token, never a thrown error.
-import { csrfToken } from "./canvas.js";
+// The pages' requests to the server: JSON in and out, CSRF token, never a thrown error.
+
+/** The CSRF token Django put in the page ({% csrf_token %}), sent with every POST. */
+export function csrfToken() {
+  return document.querySelector('input[name="csrfmiddlewaretoken"]')?.value || "";
+}
 
 /**
  * Send a request and read its JSON answer. Resolves to { ok, status, data }: status 0

@@ -2,12 +2,9 @@
 // Keys: 0-9 relabel, A approve, R reject, S skip (unsure), U undo the last decision,
 // arrows move. The current drawing is shown large beside the grid with its top guesses.
 
-const root = document.getElementById("review");
+import { request } from "./http.js";
 
-function csrfToken() {
-  const input = root.querySelector("input[name=csrfmiddlewaretoken]");
-  return input ? input.value : "";
-}
+const root = document.getElementById("review");
 
 const cards = () => Array.from(root.querySelectorAll(".review-card"));
 const errorBox = root?.querySelector("[data-error]");
@@ -72,20 +69,11 @@ function showDrawing(drawing) {
 }
 
 async function post(url, body) {
-  const response = await fetch(url, {
-    method: "POST",
-    credentials: "same-origin",
-    headers: { "Content-Type": "application/json", "X-CSRFToken": csrfToken() },
-    body: JSON.stringify(body || {}),
-  });
-  let data = {};
-  try {
-    data = await response.json();
-  } catch {
-    throw new Error(`The server answered ${response.status}; reload the page and log in again.`);
-  }
-  if (!response.ok) throw new Error(data.error || `The server answered ${response.status}.`);
-  return data;
+  const { ok, status, data } = await request(url, { method: "POST", json: body || {} });
+  if (ok && Object.keys(data).length) return data;
+  if (status === 0) throw new Error("No connection to the server: check it and try again.");
+  // No JSON at all: the session ended and the login page answered.
+  throw new Error(data.error || `The server answered ${status}; reload the page and log in again.`);
 }
 
 async function decide(action, label) {
