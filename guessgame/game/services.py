@@ -722,7 +722,7 @@ def player_drawings_archive(*, player: AbstractBaseUser) -> bytes:
     import json
     import zipfile
 
-    from guessgame.review.export import quickdraw_record
+    from guessgame.game.quickdraw import quickdraw_record
 
     buffer = io.BytesIO()
     lines = []

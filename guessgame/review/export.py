@@ -42,6 +42,7 @@ from django.db.models import QuerySet
 from PIL import Image
 
 from guessgame.game.models import Drawing
+from guessgame.game.quickdraw import quickdraw_record, quickdraw_simplified_record
 from inference.contract import FIELD_PX, is_pixel_bytes, levels_from_bytes, to_uint8
 
 Review = Drawing.Review
@@ -53,10 +54,6 @@ FORMATS = ("npz", "png", "ndjson")
 NPZ_NAME = "drawings.npz"
 NDJSON_NAME = "drawings.ndjson"
 SIMPLIFIED_NDJSON_NAME = "drawings_simplified.ndjson"
-SIMPLIFIED_MAX = 255
-"""Quick, Draw!'s simplified drawings span 0-255 on their longer side."""
-RDP_EPSILON = 2.0
-"""Ramer-Douglas-Peucker tolerance of Quick, Draw!'s simplified drawings, in their units."""
 MANIFEST_NAME = "manifest.csv"
 PNG_DIR = "png"
 ZIP_EPOCH = (1980, 1, 1, 0, 0, 0)
@@ -141,81 +138,6 @@ def drawing_pixels(drawing: Drawing) -> np.ndarray | None:
     if result.blank:
         return None
     return to_uint8(result.pixels)
-
-
-def _number(value) -> float | int:
-    value = round(float(value), 1)
-    return int(value) if value.is_integer() else value
-
-
-def quickdraw_strokes(strokes) -> list[list[list]]:
-    """Our strokes as Quick, Draw! raw ``[[x...], [y...], [t ms...]]``, malformed ones dropped."""
-    out = []
-    for stroke in strokes or []:
-        if not isinstance(stroke, list | tuple) or len(stroke) < 2:
-            continue
-        try:
-            xs = [_number(x) for x in stroke[0]]
-            ys = [_number(y) for y in stroke[1]]
-            ts = [int(round(float(t))) for t in stroke[2]] if len(stroke) > 2 else []
-        except (TypeError, ValueError, OverflowError):
-            continue
-        if not xs or len(xs) != len(ys) or not all(map(math.isfinite, xs + ys)):
-            continue
-        if len(ts) != len(xs):
-            ts = [0] * len(xs)
-        out.append([xs, ys, ts])
-    return out
-
-
-def quickdraw_record(drawing: Drawing) -> dict:
-    """One line of the Quick, Draw! raw ndjson for this drawing."""
-    created = drawing.created_at.astimezone(UTC)
-    return {
-        "key_id": str(drawing.pk),
-        "word": str(drawing.effective_label),
-        "recognized": drawing.is_correct,
-        "not_digit": drawing.not_digit,
-        "timestamp": created.strftime("%Y-%m-%d %H:%M:%S.%f UTC"),
-        "countrycode": "",
-        "drawing": quickdraw_strokes(drawing.strokes),
-    }
-
-
-def simplify_polyline(points: list[tuple[float, float]]) -> list[tuple[float, float]]:
-    """Ramer-Douglas-Peucker at RDP_EPSILON (shapely/GEOS's Douglas-Peucker)."""
-    from shapely import LineString
-
-    if len(points) < 3:
-        return points
-    simplified = LineString(points).simplify(RDP_EPSILON, preserve_topology=False)
-    return list(simplified.coords) or points[:1]
-
-
-def simplified_strokes(strokes) -> list[list[list[int]]]:
-    """Quick, Draw!'s simplified ``[[x...], [y...]]`` per stroke: the drawing moved to the
-    top-left (minimum 0), scaled uniformly so its longer side spans 0-255, each stroke
-    simplified with Ramer-Douglas-Peucker at epsilon 2.0, points rounded to integers."""
-    raw = quickdraw_strokes(strokes)
-    if not raw:
-        return []
-    xs = [x for stroke in raw for x in stroke[0]]
-    ys = [y for stroke in raw for y in stroke[1]]
-    left, top = min(xs), min(ys)
-    extent = max(max(xs) - left, max(ys) - top)
-    scale = SIMPLIFIED_MAX / extent if extent > 0 else 1.0
-    out = []
-    for stroke_xs, stroke_ys, _ in raw:
-        pairs = zip(stroke_xs, stroke_ys, strict=True)
-        points = [((x - left) * scale, (y - top) * scale) for x, y in pairs]
-        kept = simplify_polyline(points)
-        out.append([[round(x) for x, _ in kept], [round(y) for _, y in kept]])
-    return out
-
-
-def quickdraw_simplified_record(drawing: Drawing) -> dict:
-    """One line of the Quick, Draw! simplified ndjson for this drawing."""
-    return {**quickdraw_record(drawing), "drawing": simplified_strokes(drawing.strokes)}
 
 
 def _replace_atomically(path: Path, data: bytes) -> None:
