@@ -1,19 +1,22 @@
-"""The model lifecycle in the admin: model versions (figures, the gate's verdict, an
-audited activation) and the review app's audit records (visible to staff, never edited).
+"""Staff review in the admin: players' drawings (filters on the true digit, bulk
+approve / reject / relabel / re-predict), the audit trails, and model versions.
 
-The ModelVersion admin lives here, not in ``inference``: activating records who did it
-in the review app's audit trail (``services.model_activate``), and serving never
-imports the review app. Re-predictions are also shown on each drawing's page
-(``guessgame.game.admin``).
+Review actions go through ``guessgame.review.services`` so each one is audited (who,
+when, old and new status and label; for a re-prediction, the guess it replaced); the
+review fields cannot be edited by hand. The ModelVersion admin lives here, not in
+``inference``: activating records who did it in the review app's audit trail, and
+serving never imports the review app.
 """
 
 from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.html import format_html
 
+from guessgame.game.models import Drawing, ReviewDecision
 from guessgame.review import services
 from guessgame.review.models import ModelActivation, Reprediction
 from inference.models import ModelVersion
@@ -30,6 +33,320 @@ class ReadOnlyAdmin(admin.ModelAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+CONFIDENCE_BANDS = {
+    "low": ("below 0.5", Q(confidence__lt=0.5)),
+    "medium": ("0.5 to 0.8", Q(confidence__gte=0.5, confidence__lt=0.8)),
+    "high": ("0.8 to 0.95", Q(confidence__gte=0.8, confidence__lt=0.95)),
+    "certain": ("0.95 and above", Q(confidence__gte=0.95)),
+    "none": ("no guess", Q(confidence__isnull=True)),
+}
+
+
+class MisclassifiedFilter(admin.SimpleListFilter):
+    """Right or wrong against the true digit: the reviewer's label when relabelled."""
+
+    title = "model's guess"
+    parameter_name = "misclassified"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Misclassified"), ("no", "Guessed right")]
+
+    def queryset(self, request, queryset):
+        if self.value() == "yes":
+            return queryset.misclassified()
+        if self.value() == "no":
+            return queryset.guessed_right()
+        return queryset
+
+
+class TrueLabelFilter(admin.SimpleListFilter):
+    """The true digit (the reviewer's label when relabelled), as everywhere else: a
+    drawing of a 3 relabelled to 8 is listed under 8."""
+
+    title = "true digit"
+    parameter_name = "truth"
+
+    def lookups(self, request, model_admin):
+        return [(str(digit), str(digit)) for digit in range(10)]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value is not None and value.isascii() and value.isdigit() and int(value) <= 9:
+            return queryset.labelled(int(value))
+        return queryset
+
+
+class ConfidenceBandFilter(admin.SimpleListFilter):
+    title = "confidence"
+    parameter_name = "confidence"
+
+    def lookups(self, request, model_admin):
+        return [(key, label) for key, (label, _) in CONFIDENCE_BANDS.items()]
+
+    def queryset(self, request, queryset):
+        band = CONFIDENCE_BANDS.get(self.value())
+        return queryset.filter(band[1]) if band else queryset
+
+
+class FlaggedFilter(admin.SimpleListFilter):
+    title = "flagged by the player"
+    parameter_name = "flagged"
+
+    def lookups(self, request, model_admin):
+        return [("yes", "Flagged (any reason)"), ("no", "Not flagged"), *Drawing.Flag.choices[1:]]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if value == "yes":
+            return queryset.exclude(flag=Drawing.Flag.NONE)
+        if value == "no":
+            return queryset.filter(flag=Drawing.Flag.NONE)
+        if value in Drawing.Flag.values:
+            return queryset.filter(flag=value)
+        return queryset
+
+
+def _run(modeladmin, request, label: str, call) -> None:
+    """Run a review service and tell the reviewer what happened, in words."""
+    try:
+        done = call()
+    except (services.ReviewError, PermissionDenied) as exc:
+        modeladmin.message_user(request, str(exc), messages.ERROR)
+        return
+    count = done if isinstance(done, int) else len(done.decisions)
+    modeladmin.message_user(request, f"{label}: {count} drawing(s).", messages.SUCCESS)
+    skipped = "" if isinstance(done, int) else done.skipped_sentence()
+    if skipped:
+        modeladmin.message_user(request, skipped, messages.WARNING)
+
+
+@admin.action(description="Approve the label of the selected drawings")
+def approve(modeladmin, request, queryset):
+    _run(
+        modeladmin,
+        request,
+        "Approved",
+        lambda: services.review_approve(drawings=queryset, reviewer=request.user),
+    )
+
+
+@admin.action(description="Reject the selected drawings (not a digit, abuse)")
+def reject(modeladmin, request, queryset):
+    _run(
+        modeladmin,
+        request,
+        "Rejected",
+        lambda: services.review_reject(drawings=queryset, reviewer=request.user),
+    )
+
+
+@admin.action(description="Re-predict the selected drawings with the active model")
+def repredict(modeladmin, request, queryset):
+    _run(
+        modeladmin,
+        request,
+        "Queued for a new guess",
+        lambda: services.repredict(drawings=queryset, by=request.user),
+    )
+
+
+def _relabel_action(digit: int):
+    def relabel(modeladmin, request, queryset):
+        _run(
+            modeladmin,
+            request,
+            f"Relabelled to {digit}",
+            lambda: services.review_relabel(drawings=queryset, label=digit, reviewer=request.user),
+        )
+
+    relabel.__name__ = f"relabel_to_{digit}"
+    return admin.action(description=f"Relabel the selected drawings to {digit}")(relabel)
+
+
+class DecisionInline(admin.TabularInline):
+    model = ReviewDecision
+    extra = 0
+    can_delete = False
+    fields = ["decided_at", "reviewer", "old_status", "new_status", "old_label", "new_label"]
+    readonly_fields = fields
+    ordering = ["-decided_at", "-pk"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class RepredictionInline(admin.TabularInline):
+    """Who asked for a new guess, when, and the guess it replaced."""
+
+    model = Reprediction
+    extra = 0
+    can_delete = False
+    fk_name = "drawing"
+    fields = [
+        "requested_at",
+        "requested_by",
+        "old_predicted_digit",
+        "old_confidence",
+        "old_model_version",
+        "model_version",
+    ]
+    readonly_fields = fields
+    ordering = ["-requested_at", "-pk"]
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(Drawing)
+class DrawingAdmin(admin.ModelAdmin):
+    list_display = [
+        "pk",
+        "thumbnail",
+        "model_input",
+        "true_label",
+        "guess",
+        "confidence_shown",
+        "player",
+        "model_version",
+        "created_at",
+        "review_status",
+        "flag",
+    ]
+    list_display_links = ["pk", "thumbnail"]
+    list_filter = [
+        MisclassifiedFilter,
+        ConfidenceBandFilter,
+        "review_status",
+        TrueLabelFilter,
+        "predicted_digit",
+        "not_digit",
+        "model_version",
+        FlaggedFilter,
+        "created_at",
+    ]
+    search_fields = ["player__username"]
+    list_select_related = ["player", "model_version"]
+    date_hierarchy = "created_at"
+    list_per_page = 50
+    actions = [approve, *(_relabel_action(d) for d in range(10)), reject, repredict]
+    inlines = [DecisionInline, RepredictionInline]
+    fields = [
+        "thumbnail_large",
+        "model_input_large",
+        "label",
+        "predicted_digit",
+        "not_digit",
+        "confidence",
+        "probabilities",
+        "prediction_status",
+        "model_version",
+        "predicted_at",
+        "player",
+        "round",
+        "created_at",
+        "late",
+        "blank",
+        "flag",
+        "flagged_at",
+        "review_status",
+        "reviewed_label",
+        "reviewed_by",
+        "reviewed_at",
+        "strokes",
+    ]
+    readonly_fields = fields
+
+    class Media:
+        css = {"all": ["css/review.css"]}
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .with_truth()
+            .defer("image_png", "strokes", "probabilities")
+        )
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.display(description="drawing")
+    def thumbnail(self, obj: Drawing):
+        return format_html(
+            '<img src="{}" width="56" height="56" alt="Drawing {}" loading="lazy">',
+            reverse("review:drawing_image", args=[obj.pk]),
+            obj.pk,
+        )
+
+    @admin.display(description="model saw")
+    def model_input(self, obj: Drawing):
+        if obj.pixels is None:
+            return "–"
+        return format_html(
+            '<img class="admin-pixels" src="{}" width="28" height="28" alt="28x28 input">',
+            reverse("review:drawing_pixels", args=[obj.pk]),
+        )
+
+    @admin.display(description="drawing")
+    def thumbnail_large(self, obj: Drawing):
+        return format_html(
+            '<img src="{}" width="225" height="225" alt="Drawing {}">',
+            reverse("review:drawing_image", args=[obj.pk]),
+            obj.pk,
+        )
+
+    @admin.display(description="the 28x28 image the model saw")
+    def model_input_large(self, obj: Drawing):
+        if obj.pixels is None:
+            return "not preprocessed"
+        return format_html(
+            '<img class="admin-pixels" src="{}" width="112" height="112" alt="28x28 input">',
+            reverse("review:drawing_pixels", args=[obj.pk]),
+        )
+
+    @admin.display(description="true digit", ordering="truth")
+    def true_label(self, obj: Drawing):
+        """The label training uses; the round's target beside it when a reviewer changed it."""
+        if obj.reviewed_label is None:
+            return obj.label
+        return f"{obj.reviewed_label} (asked for {obj.label})"
+
+    @admin.display(description="guess", ordering="predicted_digit")
+    def guess(self, obj: Drawing):
+        """The predicted digit, or "not a digit" when that was the model's answer."""
+        if obj.not_digit:
+            return "not a digit"
+        return "–" if obj.predicted_digit is None else obj.predicted_digit
+
+    @admin.display(description="confidence", ordering="confidence")
+    def confidence_shown(self, obj: Drawing):
+        return "–" if obj.confidence is None else f"{obj.confidence:.2f}"
+
+
+@admin.register(ReviewDecision)
+class ReviewDecisionAdmin(ReadOnlyAdmin):
+    """The audit trail: visible, never edited."""
+
+    list_display = [
+        "decided_at",
+        "reviewer",
+        "drawing",
+        "old_status",
+        "new_status",
+        "old_label",
+        "new_label",
+    ]
+    list_filter = ["new_status", "reviewer", "decided_at"]
+    search_fields = ["reviewer__username"]
+    list_select_related = ["reviewer", "drawing"]
 
 
 @admin.register(ModelActivation)
