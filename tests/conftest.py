@@ -33,6 +33,17 @@ def need(condition: bool, reason: str) -> None:
     pytest.skip(reason)
 
 
+def eventually(condition, *, what: str, seconds: float = 30.0, every: float = 0.2) -> None:
+    """Poll ``condition`` until it holds (a worker predicting, a process starting); fail
+    the test saying ``what`` never happened within ``seconds``. The suite's one poller
+    of a condition in another process."""
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} never happened within {seconds:g} s")
+        time.sleep(every)
+
+
 def port_open(port: int, host: str = "127.0.0.1") -> bool:
     try:
         socket.create_connection((host, port), 0.5).close()

@@ -17,8 +17,8 @@ from guessgame.game import services
 from guessgame.game.models import Round
 from guessgame.logs import logging_config
 from inference.canvas import render_strokes
+from tests.conftest import eventually
 from tests.game.conftest import drawing_of, first_round
-from tests.game.test_tasks import wait_for
 
 
 class Captured:
@@ -136,7 +136,7 @@ def test_a_real_workers_line_for_a_round_carries_the_task_id_and_the_request_id(
         HTTP_X_REQUEST_ID="req-round-000001",
     )
     assert response.status_code == 201, response.content
-    assert wait_for(lambda: Round.objects.get(pk=round.pk).scored), "the worker never scored it"
+    eventually(lambda: Round.objects.get(pk=round.pk).scored, what="the worker scoring it")
 
     drawing = response.json()["drawing"]
     lines = worker_process.log_path.read_text().splitlines()

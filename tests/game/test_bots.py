@@ -11,7 +11,6 @@ URLs a script would, through a real worker, so they fail on the old code.
 from __future__ import annotations
 
 import json
-import time
 from datetime import timedelta
 
 import pytest
@@ -20,17 +19,16 @@ from django.utils import timezone
 
 from guessgame.game import services
 from guessgame.game.models import Drawing, Game
+from tests.conftest import eventually
 from tests.game.conftest import drawing_of
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
-def wait_for_the_worker(game: Game, seconds: float = 30) -> None:
+def wait_for_the_worker(game: Game) -> None:
     """Until every stored drawing of the game has its prediction (none stored: at once)."""
-    deadline = time.monotonic() + seconds
-    while Drawing.objects.filter(round__game=game, prediction_status="pending").exists():
-        assert time.monotonic() < deadline, "the worker never predicted the drawings"
-        time.sleep(0.2)
+    pending = Drawing.objects.filter(round__game=game, prediction_status="pending")
+    eventually(lambda: not pending.exists(), what="the worker predicting the drawings")
 
 
 def rounds_started_just_now(game: Game):

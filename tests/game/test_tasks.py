@@ -8,6 +8,7 @@ from django.utils import timezone
 
 from guessgame.game import services, tasks
 from guessgame.game.models import Drawing, Game, Round
+from tests.conftest import eventually
 from tests.e2e.strokes import NOT_DIGITS, line_strokes
 from tests.game.conftest import first_round, probabilities_for, submit
 
@@ -80,15 +81,6 @@ def test_a_worker_start_survives_a_broker_error():
         tasks.requeue_at_worker_start()  # no exception
 
 
-def wait_for(condition, timeout: float = 30.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.2)
-    return False
-
-
 @pytest.mark.integration
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_predicts_a_submitted_round_and_points_appear(
@@ -97,7 +89,7 @@ def test_a_real_worker_predicts_a_submitted_round_and_points_appear(
     game = services.game_start(player=player)
     round = first_round(game)
     drawing = submit(Round.objects.select_related("game").get(pk=round.pk), player)
-    assert wait_for(lambda: Round.objects.get(pk=round.pk).scored), "the worker never scored it"
+    eventually(lambda: Round.objects.get(pk=round.pk).scored, what="the worker scoring it")
     drawing.refresh_from_db()
     assert drawing.prediction_status == Drawing.Prediction.DONE
     assert drawing.model_version == active_model
@@ -122,7 +114,7 @@ def test_a_real_worker_calls_a_scribble_in_a_round_not_a_digit_and_it_scores_not
     drawing = services.round_submit(
         round=round, player=player, strokes=strokes, now=round.started_at + timedelta(seconds=9)
     )
-    assert wait_for(lambda: Round.objects.get(pk=round.pk).scored), "the worker never scored it"
+    eventually(lambda: Round.objects.get(pk=round.pk).scored, what="the worker scoring it")
     drawing.refresh_from_db()
     assert drawing.not_digit is True and drawing.predicted_digit is None
     assert drawing.model_version == not_digit_model
@@ -146,4 +138,4 @@ def test_a_drawing_saved_while_the_queue_was_down_is_predicted_by_the_sweep(
     time.sleep(1)
     assert Drawing.objects.get(pk=drawing.pk).prediction_status == Drawing.Prediction.PENDING
     assert tasks.requeue_pending_predictions(older_than_seconds=0) == 1
-    assert wait_for(lambda: Round.objects.get(pk=round.pk).scored)
+    eventually(lambda: Round.objects.get(pk=round.pk).scored, what="the worker scoring it")

@@ -13,6 +13,7 @@ from django.utils import timezone
 from guessgame.game import services
 from guessgame.game.models import Drawing, Game
 from inference.canvas import render_strokes
+from tests.conftest import eventually
 from tests.e2e.strokes import digit_strokes
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
@@ -48,14 +49,11 @@ def submit_all(stack, games: list[Game]) -> list[int]:
     return drawing_ids
 
 
-def wait_until_all_predicted(ids: list[int], timeout: float = 90) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not Drawing.objects.filter(pk__in=ids).exclude(prediction_status="done").exists():
-            return
-        time.sleep(0.25)
-    pending = Drawing.objects.filter(pk__in=ids).exclude(prediction_status="done").count()
-    raise AssertionError(f"{pending} of {len(ids)} drawings never got their prediction")
+def wait_until_all_predicted(ids: list[int]) -> None:
+    waiting = Drawing.objects.filter(pk__in=ids).exclude(prediction_status="done")
+    eventually(
+        lambda: not waiting.exists(), what=f"a prediction for all {len(ids)} drawings", seconds=90
+    )
 
 
 def assert_each_predicted_once_and_scored(

@@ -7,7 +7,6 @@ activated by the rule, and the worker predicts with it.
 
 from __future__ import annotations
 
-import time
 from io import StringIO
 from pathlib import Path
 from unittest import mock
@@ -20,6 +19,7 @@ from guessgame.game.models import Drawing
 from guessgame.review import gate, retrain, services
 from guessgame.review.models import ModelActivation
 from inference.models import ModelVersion
+from tests.conftest import eventually
 from tests.review.conftest import DrawingFactory, StaffFactory, UserFactory
 
 
@@ -160,16 +160,6 @@ def test_bad_options_are_refused_with_a_sentence(args, message):
         call_command("retrain", "--dry-run", *args, stdout=StringIO(), stderr=StringIO())
 
 
-def wait_for_prediction(drawing: Drawing, timeout: float = 60) -> Drawing:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        drawing.refresh_from_db()
-        if drawing.prediction_status != Drawing.Prediction.PENDING:
-            return drawing
-        time.sleep(0.2)
-    raise AssertionError(f"drawing {drawing.pk} still pending after {timeout}s")
-
-
 @pytest.fixture
 def shipped_active_model(db):
     """The shipped default model, active as migrate leaves it: the fine-tune starts from it."""
@@ -250,7 +240,9 @@ def test_reviewed_drawings_fine_tune_a_version_the_gate_accepts_and_the_worker_a
     )
     queue_prediction(fresh.pk)
 
-    predicted = wait_for_prediction(fresh)
+    pending = Drawing.objects.filter(pk=fresh.pk, prediction_status=Drawing.Prediction.PENDING)
+    eventually(lambda: not pending.exists(), what="the new version's prediction", seconds=60)
+    predicted = Drawing.objects.get(pk=fresh.pk)
     assert predicted.prediction_status == Drawing.Prediction.DONE
     assert predicted.model_version == version
 
