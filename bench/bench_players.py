@@ -44,6 +44,7 @@ import shutil
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -433,11 +434,11 @@ def _attribute(page: str, name: str) -> str:
     return page[start : page.index('"', start)]
 
 
-def sign_up_players(base: str, count: int) -> list[dict]:
-    """Cookies of ``count`` players of the first version (it had no guests): signed up,
-    each with a game."""
+def sign_up_players(base: str, first: int, end: int) -> list[dict]:
+    """Cookies of players ``first`` to ``end - 1`` of the first version (it had no
+    guests): signed up, each with a game."""
     players = []
-    for number in range(count):
+    for number in range(first, end):
         session = requests.Session()
         session.get(base + "/accounts/signup", timeout=30)
         password = "bench-players-9f3k"
@@ -458,10 +459,11 @@ def sign_up_players(base: str, count: int) -> list[dict]:
     return players
 
 
-def sign_in_guests(base: str, count: int) -> list[dict]:
-    """Cookies of ``count`` guests, each with a game (as a browser gets by pressing Play)."""
+def sign_in_guests(base: str, first: int, end: int) -> list[dict]:
+    """Cookies of ``end - first`` guests, each with a game (as a browser gets by pressing
+    Play)."""
     guests = []
-    for _ in range(count):
+    for _ in range(first, end):
         session = requests.Session()
         session.get(base + "/", timeout=30)
         token = session.cookies["csrftoken"]
@@ -486,17 +488,27 @@ def percentile(values: list[float], q: float) -> float | None:
 
 @dataclass
 class Flow:
-    """One side of the comparison: a stack, its players' cookies, how they play."""
+    """One side of the comparison: a stack, how its players sign in and play; players are
+    signed in as the steps need them (a sign-up hashes a password: a second each)."""
 
     base: str
-    cookies: list[dict]
+    sign_in: Callable[[str, int, int], list[dict]]
     player: type[Player]
     guesser: type[Guesser]
+    cookies: list[dict] = field(default_factory=list)
+
+    def players_cookies(self, count: int) -> list[dict]:
+        if len(self.cookies) < count:
+            self.cookies += self.sign_in(self.base, len(self.cookies), count)
+        return self.cookies[:count]
 
 
 def run_step(flow: Flow, players: int, seconds: float) -> dict:
     stats = Stats()
-    crowd = [flow.player(flow.base, flow.cookies[i], stats, flow.guesser) for i in range(players)]
+    crowd = [
+        flow.player(flow.base, cookies, stats, flow.guesser)
+        for cookies in flow.players_cookies(players)
+    ]
     greenlets = []
     for player in crowd:  # spread the starts over a second, as people arrive
         greenlets.append(gevent.spawn(player.play))
@@ -629,13 +641,9 @@ def main() -> None:
         for base, stack, log in stacks.values():  # migrate and collectstatic: minutes, busy
             wait_until_healthy(base, stack, log, seconds=600)
         most = min(args.max_players, STEPS[-1])
-        print(f"signing up {most} players (before) and {most} guests (after) ...", flush=True)
-        before_base, after_base = stacks["before"][0], stacks["after"][0]
         flows = {
-            "before": Flow(
-                before_base, sign_up_players(before_base, most), FirstVersionPlayer, OldPage
-            ),
-            "after": Flow(after_base, sign_in_guests(after_base, most), Player, NewPage),
+            "before": Flow(stacks["before"][0], sign_up_players, FirstVersionPlayer, OldPage),
+            "after": Flow(stacks["after"][0], sign_in_guests, Player, NewPage),
         }
         report.update(capacities(flows, args.step_seconds, most))
     finally:
