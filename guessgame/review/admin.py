@@ -122,47 +122,39 @@ def _run(modeladmin, request, label: str, call) -> None:
         modeladmin.message_user(request, skipped, messages.WARNING)
 
 
-@admin.action(description="Approve the label of the selected drawings")
-def approve(modeladmin, request, queryset):
-    _run(
-        modeladmin,
-        request,
-        "Approved",
-        lambda: services.review_approve(drawings=queryset, reviewer=request.user),
-    )
+def _review_action(name: str, description: str, done: str, call):
+    """An admin action running ``call(drawings, staff_member)`` through a review service."""
+
+    def action(modeladmin, request, queryset):
+        _run(modeladmin, request, done, lambda: call(queryset, request.user))
+
+    action.__name__ = name
+    return admin.action(description=description)(action)
 
 
-@admin.action(description="Reject the selected drawings (not a digit, abuse)")
-def reject(modeladmin, request, queryset):
-    _run(
-        modeladmin,
-        request,
-        "Rejected",
-        lambda: services.review_reject(drawings=queryset, reviewer=request.user),
-    )
-
-
-@admin.action(description="Re-predict the selected drawings with the active model")
-def repredict(modeladmin, request, queryset):
-    _run(
-        modeladmin,
-        request,
-        "Queued for a new guess",
-        lambda: services.repredict(drawings=queryset, by=request.user),
-    )
+approve = _review_action(
+    "approve", "Approve the label of the selected drawings", "Approved",
+    lambda drawings, user: services.review_approve(drawings=drawings, reviewer=user),
+)  # fmt: skip
+reject = _review_action(
+    "reject", "Reject the selected drawings (not a digit, abuse)", "Rejected",
+    lambda drawings, user: services.review_reject(drawings=drawings, reviewer=user),
+)  # fmt: skip
+repredict = _review_action(
+    "repredict", "Re-predict the selected drawings with the active model",
+    "Queued for a new guess",
+    lambda drawings, user: services.repredict(drawings=drawings, by=user),
+)  # fmt: skip
 
 
 def _relabel_action(digit: int):
-    def relabel(modeladmin, request, queryset):
-        _run(
-            modeladmin,
-            request,
-            f"Relabelled to {digit}",
-            lambda: services.review_relabel(drawings=queryset, label=digit, reviewer=request.user),
-        )
-
-    relabel.__name__ = f"relabel_to_{digit}"
-    return admin.action(description=f"Relabel the selected drawings to {digit}")(relabel)
+    return _review_action(
+        f"relabel_to_{digit}", f"Relabel the selected drawings to {digit}",
+        f"Relabelled to {digit}",
+        lambda drawings, user: services.review_relabel(
+            drawings=drawings, label=digit, reviewer=user
+        ),
+    )  # fmt: skip
 
 
 class DecisionInline(admin.TabularInline):
