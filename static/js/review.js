@@ -29,7 +29,10 @@ function showLarge(card) {
   if (card.dataset.pixels) pixels.src = card.dataset.pixels;
   large.querySelector("[data-large-label]").textContent =
     card.querySelector("[data-shown-label]").textContent;
-  large.querySelector("[data-large-top]").innerHTML = card.querySelector("[data-top]").innerHTML;
+  const top = card.querySelector("[data-top]");
+  large.querySelector("[data-large-top]").innerHTML = top.innerHTML;
+  // No guess yet (still waiting for the model): no empty heading.
+  large.querySelector("[data-large-top-title]").hidden = !top.children.length;
 }
 
 function nextUndecided(from) {
