@@ -6,7 +6,8 @@ import pytest
 from django.contrib import admin
 from django.urls import reverse
 
-from guessgame.game.models import Drawing, ReviewDecision
+from guessgame.game.models import Drawing
+from guessgame.review.models import ReviewDecision
 from tests.review.conftest import DrawingFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db

@@ -348,21 +348,3 @@ class Drawing(models.Model):
         buffer = io.BytesIO()
         image.save(buffer, format="PNG")
         return buffer.getvalue()
-
-
-class ReviewDecision(models.Model):
-    """The audit trail: every staff decision on a drawing, never edited."""
-
-    drawing = models.ForeignKey(Drawing, on_delete=models.CASCADE, related_name="decisions")
-    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True)
-    decided_at = models.DateTimeField(default=timezone.now)
-    old_status = models.CharField(max_length=12, choices=Drawing.Review.choices)
-    new_status = models.CharField(max_length=12, choices=Drawing.Review.choices)
-    old_label = models.PositiveSmallIntegerField()
-    new_label = models.PositiveSmallIntegerField()
-
-    class Meta:
-        ordering = ["-decided_at"]
-
-    def __str__(self) -> str:
-        return f"{self.reviewer} {self.old_status}->{self.new_status} on drawing {self.drawing_id}"

@@ -16,9 +16,9 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.html import format_html
 
-from guessgame.game.models import Drawing, ReviewDecision
+from guessgame.game.models import Drawing
 from guessgame.review import services
-from guessgame.review.models import ModelActivation, Reprediction
+from guessgame.review.models import ModelActivation, Reprediction, ReviewDecision
 from inference.models import ModelVersion
 
 

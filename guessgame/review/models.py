@@ -1,5 +1,7 @@
-"""What the game's audit trail cannot say on its own, kept in the same spirit: never edited.
+"""Staff review's records, never edited: the audit trail of decisions and what it links.
 
+* ``ReviewDecision``: every staff decision on a drawing (who, when, old and new status
+  and label); the drawing's own review fields hold the latest.
 * ``UndoneDecision``: ``ReviewDecision`` rows are never edited, so an undo is a new,
   reversing decision plus this link between the two; the review queue's "U" finds the
   reviewer's last decision that is neither undone nor itself a reversal.
@@ -18,8 +20,28 @@ from django.conf import settings
 from django.db import models
 from django.utils import timezone
 
-from guessgame.game.models import Drawing, ReviewDecision
+from guessgame.game.models import Drawing
 from inference.models import ModelVersion
+
+
+class ReviewDecision(models.Model):
+    """The audit trail: every staff decision on a drawing, never edited."""
+
+    drawing = models.ForeignKey(Drawing, on_delete=models.CASCADE, related_name="decisions")
+    reviewer = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True)
+    decided_at = models.DateTimeField(default=timezone.now)
+    old_status = models.CharField(max_length=12, choices=Drawing.Review.choices)
+    new_status = models.CharField(max_length=12, choices=Drawing.Review.choices)
+    old_label = models.PositiveSmallIntegerField()
+    new_label = models.PositiveSmallIntegerField()
+
+    class Meta:
+        # The table keeps the name it had when this model lived in the game app.
+        db_table = "game_reviewdecision"
+        ordering = ["-decided_at"]
+
+    def __str__(self) -> str:
+        return f"{self.reviewer} {self.old_status}->{self.new_status} on drawing {self.drawing_id}"
 
 
 class UndoneDecision(models.Model):

@@ -12,8 +12,8 @@ from datetime import date
 from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, TruncDate
 
-from guessgame.game.models import Drawing, ReviewDecision, truth
-from guessgame.review.models import ModelActivation
+from guessgame.game.models import Drawing, truth
+from guessgame.review.models import ModelActivation, ReviewDecision
 from inference.contract import DIGITS
 from inference.models import ModelVersion
 

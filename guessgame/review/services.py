@@ -20,8 +20,14 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from guessgame.game.models import Drawing, ReviewDecision
-from guessgame.review.models import ModelActivation, Reprediction, ReviewClaim, UndoneDecision
+from guessgame.game.models import Drawing
+from guessgame.review.models import (
+    ModelActivation,
+    Reprediction,
+    ReviewClaim,
+    ReviewDecision,
+    UndoneDecision,
+)
 from inference.models import ModelVersion
 from inference.registry import table_exists
 

@@ -6,7 +6,8 @@ import re
 
 import pytest
 
-from guessgame.game.models import Drawing, ReviewDecision
+from guessgame.game.models import Drawing
+from guessgame.review.models import ReviewDecision
 from tests.e2e.conftest import PHONE, fits_the_width, shoot
 from tests.review.conftest import DrawingFactory, StaffFactory
 

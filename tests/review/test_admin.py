@@ -7,8 +7,8 @@ from unittest import mock
 import pytest
 from django.urls import reverse
 
-from guessgame.game.models import Drawing, ReviewDecision
-from guessgame.review.models import ModelActivation, Reprediction
+from guessgame.game.models import Drawing
+from guessgame.review.models import ModelActivation, Reprediction, ReviewDecision
 from inference.models import ModelVersion
 from tests.review.conftest import DrawingFactory, UserFactory, make_version
 
@@ -265,7 +265,7 @@ def test_the_drawing_page_shows_both_images_and_the_audit_trail(staff_client, st
     [
         "admin:game_game_changelist",
         "admin:game_round_changelist",
-        "admin:game_reviewdecision_changelist",
+        "admin:review_reviewdecision_changelist",
         "admin:inference_modelversion_changelist",
         "admin:review_modelactivation_changelist",
         "admin:review_reprediction_changelist",
@@ -280,10 +280,10 @@ def test_the_audit_trail_cannot_be_edited(staff_client, staff):
 
     [decision] = services.review_approve(drawings=[DrawingFactory()], reviewer=staff).decisions
 
-    page = staff_client.get(reverse("admin:game_reviewdecision_change", args=[decision.pk]))
+    page = staff_client.get(reverse("admin:review_reviewdecision_change", args=[decision.pk]))
     assert page.status_code == 200
     assert 'name="new_status"' not in page.content.decode()
-    assert staff_client.get(reverse("admin:game_reviewdecision_add")).status_code == 403
+    assert staff_client.get(reverse("admin:review_reviewdecision_add")).status_code == 403
 
 
 @pytest.mark.parametrize(

@@ -8,9 +8,9 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from django.utils import timezone
 
-from guessgame.game.models import Drawing, ReviewDecision
+from guessgame.game.models import Drawing
 from guessgame.review import services
-from guessgame.review.models import ModelActivation, Reprediction, ReviewClaim
+from guessgame.review.models import ModelActivation, Reprediction, ReviewClaim, ReviewDecision
 from inference.models import ModelVersion
 from tests.review.conftest import DrawingFactory, StaffFactory, UserFactory, make_version
 

@@ -7,8 +7,8 @@ import json
 import pytest
 from django.urls import reverse
 
-from guessgame.game.models import Drawing, ReviewDecision
-from guessgame.review.models import ModelActivation
+from guessgame.game.models import Drawing
+from guessgame.review.models import ModelActivation, ReviewDecision
 from inference.models import ModelVersion
 from tests.review.conftest import DrawingFactory, StaffFactory
 
