@@ -16,7 +16,7 @@ help:
 	@echo "make serve  - the production-like stack (gunicorn, whitenoise, Celery worker + beat)"
 	@echo "make status - the state of make serve's processes (supervisorctl)"
 	@echo "make test   - the whole suite, on SQLite and (when reachable) PostgreSQL"
-	@echo "make test-fast - the unit tests only, on SQLite (a couple of minutes)"
+	@echo "make test-fast - the unit tests only, on SQLite (about a minute)"
 	@echo "make lint   - ruff"
 	@echo "make bench  - benchmarks under bench/"
 	@echo "make train  - retrain the default model from scratch (about 50 minutes on 2 cores)"

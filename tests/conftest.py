@@ -101,6 +101,16 @@ def redis_url() -> str:
         proc.wait(5)
 
 
+def pytest_configure(config):
+    """Tests create hundreds of accounts: hash their passwords with MD5 instead of
+    PBKDF2's million rounds (a third of a second each). This process only: a stack the
+    tests start in another process keeps the real hashers, and no test logs in there
+    with a password."""
+    from django.conf import settings
+
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @pytest.fixture(autouse=True)
 def _fresh_cache(request):
     """Rate-limit counters and cached values never leak from one test into the next.

@@ -529,11 +529,10 @@ QUERIES = st.dictionaries(FIELD_NAMES, ODD_TEXT, max_size=4)
 
 
 @pytest.fixture
-def site(db, settings):
+def site(db):
     """A player with a game, a round and a drawing, a member of staff, a model version."""
     from tests.review.conftest import DrawingFactory, StaffFactory
 
-    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed
     player = get_user_model().objects.create_user("fuzzer", password="a-long-password-1")
     game = services.game_start(player=player)
     round = services.round_start(round=game.rounds.order_by("number").first())
