@@ -20,9 +20,9 @@ from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from guessgame import metrics
 from inference.batching import Batcher
-from inference.canvas import Stroke, ink_from_strokes
+from inference.canvas import Stroke
 from inference.prediction import Prediction
-from inference.preprocess import DrawingError, Preprocessed, preprocess_array, preprocess_png
+from inference.preprocess import DrawingError, Preprocessed, preprocess_png, preprocess_strokes
 from inference.tasks import encode_pixels, predict_pixels
 
 __all__ = [
@@ -140,9 +140,7 @@ def predict_strokes(
     Returns the model's 28x28 input too, so a recognised drawing is stored as the model
     saw it. Raises like :func:`predict_png`.
     """
-    drawn, prediction = _predict(
-        lambda: preprocess_array(ink_from_strokes(strokes)), timeout=timeout
-    )
+    drawn, prediction = _predict(lambda: preprocess_strokes(strokes), timeout=timeout)
     metrics.count_prediction(prediction, path="request")
     return drawn, prediction
 

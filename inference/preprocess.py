@@ -13,11 +13,13 @@ from __future__ import annotations
 
 import io
 import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
+from inference.canvas import Stroke, ink_from_strokes
 from inference.contract import FIELD_PX
 from inference.limits import MAX_BYTES, MAX_PIXELS, MAX_SIDE, WORK_SIDE
 
@@ -195,6 +197,12 @@ def _ink_from_gray(gray: np.ndarray) -> np.ndarray:
     if span <= 0:
         return np.zeros_like(gray)
     return np.clip(ink / np.float32(span), 0.0, 1.0, dtype=np.float32)
+
+
+def preprocess_strokes(strokes: Sequence[Stroke]) -> Preprocessed:
+    """Strokes drawn by the server with the browser's renderer (``inference.canvas``),
+    then normalised like any drawing: the game's path, live guesses and submissions."""
+    return preprocess_array(ink_from_strokes(strokes))
 
 
 def preprocess_array(ink: np.ndarray) -> Preprocessed:

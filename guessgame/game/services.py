@@ -30,10 +30,10 @@ from guessgame import metrics
 from guessgame.game import constants
 from guessgame.game.models import Drawing, Game, Guest, Round
 from guessgame.game.scoring import RoundPlay, RoundScore, score_game
-from inference.canvas import ink_from_strokes, render_strokes
+from inference.canvas import render_strokes
 from inference.contract import pixels_to_bytes
 from inference.prediction import Prediction
-from inference.preprocess import Preprocessed, preprocess_array
+from inference.preprocess import Preprocessed, preprocess_strokes
 
 log = logging.getLogger(__name__)
 
@@ -336,11 +336,6 @@ def _drawn_in_round(round: Round, player: AbstractBaseUser, strokes: object, now
     return strokes
 
 
-def prepare_strokes(strokes: list) -> Preprocessed:
-    """The model's 28x28 input of the strokes, drawn on the server."""
-    return preprocess_array(ink_from_strokes(strokes))
-
-
 @dataclass(frozen=True)
 class RoundGuess:
     """A live guess in a round: the model's answer and whether it ended the round."""
@@ -453,7 +448,7 @@ def round_submit(
         strokes = _drawn_in_round(round, player, strokes, now)
     except RoundOver as exc:
         raise AlreadySubmitted("This round was already sent.") from exc
-    prepared = prepare_strokes(strokes)
+    prepared = preprocess_strokes(strokes)
     try:
         with transaction.atomic():
             game, locked = _lock_open_round(round, already="This round was already sent.")

@@ -10,6 +10,7 @@ from django.utils import timezone
 from guessgame.game import constants, scoring, services
 from guessgame.game.models import Drawing, Game, Round
 from inference.canvas import render_strokes
+from inference.preprocess import preprocess_strokes
 from tests.game.conftest import (
     drawing_of,
     finish_game,
@@ -538,7 +539,7 @@ def test_only_the_current_round_can_start(game, player):
 
 def test_a_round_is_recognised_once(game, player, queued):
     round = first_round(game)
-    prepared = services.prepare_strokes(drawing_of(round.target)[1])
+    prepared = preprocess_strokes(drawing_of(round.target)[1])
     answer = probabilities_for(round.target, 0.9)
     prediction = services.Prediction.from_probabilities(answer, model_version="test")
     now = round.started_at + timedelta(seconds=3)

@@ -19,7 +19,7 @@ from guessgame.game.models import Drawing, Game, Guest, Round, is_guest
 from inference.canvas import render_strokes
 from inference.client import WorkerUnavailable
 from inference.prediction import Prediction
-from inference.preprocess import DrawingError
+from inference.preprocess import DrawingError, preprocess_strokes
 from tests.game.conftest import (
     PASSWORD,
     drawing_of,
@@ -90,7 +90,7 @@ def model_says(digit: int, confidence: float):
         answer = Prediction.from_probabilities(
             probabilities_for(digit, confidence), model_version="test"
         )
-        return services.prepare_strokes(strokes), answer
+        return preprocess_strokes(strokes), answer
 
     return predict
 
