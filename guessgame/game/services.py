@@ -22,11 +22,11 @@ from datetime import datetime
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
-from django.db import IntegrityError, connection, models, transaction
-from django.db.models import F
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 
 from guessgame import metrics
+from guessgame.db import lock_row
 from guessgame.game import constants
 from guessgame.game.models import Drawing, Game, Guest, Round
 from guessgame.game.scoring import RoundPlay, RoundScore, score_game
@@ -83,23 +83,6 @@ class RoundOver(GameError):
     """The round was recognised, sent or timed out: nothing more is taken for it."""
 
     status = 409
-
-
-# ---------------------------------------------------------------------------
-# Row locks
-# ---------------------------------------------------------------------------
-
-
-def _lock(model: type[models.Model], pk: int) -> models.Model:
-    """The row, locked until the transaction ends (call inside ``transaction.atomic()``).
-
-    PostgreSQL locks the row (SELECT ... FOR UPDATE). SQLite ignores FOR UPDATE, and two
-    transactions that both read before writing deadlock there ("database is locked");
-    a no-op UPDATE first takes SQLite's write lock, waiting for it like any write.
-    """
-    if connection.vendor == "sqlite":
-        model.objects.filter(pk=pk).update(**{model._meta.pk.attname: F("pk")})
-    return model.objects.select_for_update().get(pk=pk)
 
 
 # ---------------------------------------------------------------------------
@@ -167,8 +150,8 @@ def round_timeout(*, round: Round, now: datetime | None = None) -> bool:
     """Score 0 for a round whose clock ran out with no drawing; True if it did that."""
     now = now or timezone.now()
     with transaction.atomic():
-        game = _lock(Game, round.game_id)
-        locked = _lock(Round, round.pk)
+        game = lock_row(Game, round.game_id)
+        locked = lock_row(Round, round.pk)
         if locked.scored or locked.started_at is None or not locked.is_late(now):
             return False
         if Drawing.objects.filter(round=locked).exists():
@@ -199,7 +182,7 @@ def game_finish_if_abandoned(*, game: Game, now: datetime | None = None) -> bool
     if game.finished_at is not None or now - last_activity(game) < constants.ABANDONED_AFTER:
         return False
     with transaction.atomic():
-        locked = _lock(Game, game.pk)
+        locked = lock_row(Game, game.pk)
         if locked.finished_at is not None or now - last_activity(locked) < (
             constants.ABANDONED_AFTER
         ):
@@ -344,6 +327,9 @@ class RoundGuess:
     recognised: bool
     round: Round
     drawing: Drawing | None = None
+    score: RoundScore | None = None
+    """Where a recognised round's points came from, as they were written."""
+    game_score: int | None = None
 
 
 def recognises(prediction: Prediction, target: int) -> bool:
@@ -377,14 +363,17 @@ def round_guess(
     if round.is_late(now) or not recognises(prediction, round.target):
         return RoundGuess(prediction=prediction, recognised=False, round=round)
     try:
-        drawing = _record_recognition(
+        drawing, score, game_score = _record_recognition(
             round=round, player=player, strokes=strokes, prepared=prepared,
             prediction=prediction, now=now,
         )  # fmt: skip
     except AlreadySubmitted:  # a guess racing this one won the round first
         return RoundGuess(prediction=prediction, recognised=False, round=round)
-    round.refresh_from_db()
-    return RoundGuess(prediction=prediction, recognised=True, round=round, drawing=drawing)
+    round.submitted_at, round.scored, round.points = now, True, score.total
+    return RoundGuess(
+        prediction=prediction, recognised=True, round=round, drawing=drawing,
+        score=score, game_score=game_score,
+    )  # fmt: skip
 
 
 def _record_recognition(
@@ -395,8 +384,10 @@ def _record_recognition(
     prepared: Preprocessed,
     prediction: Prediction,
     now: datetime,
-) -> Drawing:
-    """Store the recognised drawing with its prediction and score the round, once."""
+) -> tuple[Drawing, RoundScore, int]:
+    """Store the recognised drawing with its prediction and score the round, once.
+
+    Returns the drawing, the round's score and the game's new total."""
     from inference.models import ModelVersion
 
     version = ModelVersion.objects.filter(name=prediction.model_version).first()
@@ -421,12 +412,12 @@ def _record_recognition(
             )
             locked.submitted_at = now
             locked.save(update_fields=["submitted_at"])
-            _score_from(locked, game=game, now=now)
+            score = _score_from(locked, game=game, now=now)
     except IntegrityError as exc:
         raise AlreadySubmitted("This round is already over.") from exc
     metrics.ROUNDS_PLAYED.inc()
     log.info("event=round_recognised round=%s drawing=%s", round.pk, drawing.pk)
-    return drawing
+    return drawing, score, game.score
 
 
 def round_submit(
@@ -485,9 +476,9 @@ def _lock_open_round(round: Round, *, already: str) -> tuple[Game, Round]:
     """The round's game and the round, locked, or AlreadySubmitted(``already``) when the
     round has ended. The row locks serialise two endings of one round on PostgreSQL (a
     recognising guess and a submit, two tabs); the one-to-one constraint settles it on
-    any database. Call inside ``transaction.atomic()``."""
-    game = _lock(Game, round.game_id)
-    locked = _lock(Round, round.pk)
+    any database. Call inside ``write_transaction()``."""
+    game = lock_row(Game, round.game_id)
+    locked = lock_row(Round, round.pk)
     if locked.scored or Drawing.objects.filter(round=locked).exists():
         raise AlreadySubmitted(already)
     return game, locked
@@ -510,13 +501,11 @@ def queue_prediction(drawing_id: int) -> bool:
 # ---------------------------------------------------------------------------
 
 
-def streak_before(*, round: Round) -> int:
-    """How many rounds in a row just before this one scored points (as stored)."""
+def streak_before(rounds: Sequence[Round], *, number: int) -> int:
+    """How many rounds in a row just before round ``number`` scored points (as stored);
+    ``rounds`` are the game's rounds in play order."""
     streak = 0
-    earlier = Round.objects.filter(game_id=round.game_id, number__lt=round.number).order_by(
-        "-number"
-    )
-    for previous in earlier.only("points", "scored"):
+    for previous in reversed([r for r in rounds if r.number < number]):
         if not (previous.scored and previous.points > 0):
             break
         streak += 1
@@ -565,7 +554,7 @@ def game_round_scores(*, game: Game) -> dict[int, RoundScore]:
     return {round.pk: result for (round, _), result in zip(rows, scores, strict=True)}
 
 
-def _score_from(round: Round, *, game: Game, now: datetime) -> None:
+def _score_from(round: Round, *, game: Game, now: datetime) -> RoundScore:
     """Score the round and every later round of its game already predicted, in play order.
 
     A round predicted while an earlier one was still waiting for the model (the worker
@@ -573,9 +562,12 @@ def _score_from(round: Round, *, game: Game, now: datetime) -> None:
     earlier prediction arrives, the later rounds are scored again, so every streak runs
     over the rounds in order whatever order the predictions came in. Earlier rounds
     keep their points. Call with the game row locked: one game is scored at a time.
+    Returns the round's own score.
     """
-    rows = [(r, d) for r, d in _rounds_with_drawings(game.pk) if r.number >= round.number]
-    scores = score_game([_play(r, d) for r, d in rows], streak=streak_before(round=round))
+    every = _rounds_with_drawings(game.pk)
+    rows = [(r, d) for r, d in every if r.number >= round.number]
+    streak = streak_before([r for r, _ in every], number=round.number)
+    scores = score_game([_play(r, d) for r, d in rows], streak=streak)
     for (later, drawing), result in zip(rows, scores, strict=True):
         if drawing is None or drawing.prediction_status != Drawing.Prediction.DONE:
             continue  # not played, timed out, unreadable or still waiting: left as it is
@@ -584,7 +576,8 @@ def _score_from(round: Round, *, game: Game, now: datetime) -> None:
         if not later.scored or later.points != result.total:
             later.scored, later.points = True, result.total
             later.save(update_fields=["scored", "points"])
-    _update_game_total(game, now=now)
+    _update_game_total(game, now=now, rounds=[r for r, _ in every])
+    return scores[0]
 
 
 def record_prediction(
@@ -615,8 +608,8 @@ def record_prediction(
     with transaction.atomic():
         # Lock order everywhere: game, round, drawing. The game's lock also means its
         # rounds are scored by one prediction at a time.
-        game = _lock(Game, game_id) if game_id is not None else None
-        locked = _lock(Drawing, drawing.pk)
+        game = lock_row(Game, game_id) if game_id is not None else None
+        locked = lock_row(Drawing, drawing.pk)
         if locked.prediction_status == Drawing.Prediction.DONE:
             return False
         locked.prediction_status = Drawing.Prediction.DONE
@@ -657,8 +650,8 @@ def record_prediction_failure(*, drawing: Drawing, now: datetime | None = None) 
     now = now or timezone.now()
     game_id = Round.objects.filter(pk=drawing.round_id).values_list("game_id", flat=True).first()
     with transaction.atomic():
-        game = _lock(Game, game_id) if game_id is not None else None
-        locked = _lock(Drawing, drawing.pk)
+        game = lock_row(Game, game_id) if game_id is not None else None
+        locked = lock_row(Drawing, drawing.pk)
         if locked.prediction_status != Drawing.Prediction.PENDING:
             return
         locked.prediction_status = Drawing.Prediction.FAILED
@@ -671,12 +664,16 @@ def record_prediction_failure(*, drawing: Drawing, now: datetime | None = None) 
                 _update_game_total(game, now=now)
 
 
-def _update_game_total(game: Game, *, now: datetime) -> None:
+def _update_game_total(game: Game, *, now: datetime, rounds: Sequence[Round] | None = None) -> None:
     """The game's score is the sum of its rounds; it ends when every round is scored.
 
-    Called with the game row locked, so two rounds scored at once cannot lose a total.
+    Called with the game row locked, so two rounds scored at once cannot lose a total;
+    ``rounds``, when the caller holds all of them as written, saves reading them again.
     """
-    rounds = list(game.rounds.values_list("points", "scored"))
+    if rounds is None:
+        rounds = list(game.rounds.values_list("points", "scored"))
+    else:
+        rounds = [(r.points, r.scored) for r in rounds]
     game.score = sum(points for points, _ in rounds)
     finished = len(rounds) == constants.ROUNDS_PER_GAME and all(s for _, s in rounds)
     fields = ["score"]

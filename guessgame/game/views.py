@@ -402,15 +402,11 @@ def _read_strokes(request: HttpRequest) -> object:
     return body["strokes"]
 
 
-def _points(round: Round) -> dict:
-    """The round's points, the game's total, and where the round's points came from."""
-    game = round.game
-    game.refresh_from_db(fields=["score", "finished_at"])
-    result = services.game_round_scores(game=game)[round.pk]
-    answer = {"points": round.points, "game_score": game.score, "breakdown": None}
-    if result.total == round.points and result.recognised:
-        answer["breakdown"] = {"base": result.base, "speed": result.speed, "streak": result.streak}
-    return answer
+def _points(guess: services.RoundGuess) -> dict:
+    """The recognised round's points, the game's total, and where the points came from."""
+    score = guess.score
+    breakdown = {"base": score.base, "speed": score.speed, "streak": score.streak}
+    return {"points": score.total, "game_score": guess.game_score, "breakdown": breakdown}
 
 
 @require_POST
@@ -444,7 +440,7 @@ def round_guess(request: HttpRequest, round_id: int) -> JsonResponse:
     if prediction.not_digit:
         answer["message"] = words.NOT_A_DIGIT
     if guess.recognised:
-        answer.update(_points(guess.round))
+        answer.update(_points(guess))
     return JsonResponse(answer)
 
 
