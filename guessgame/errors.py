@@ -44,6 +44,14 @@ def wants_json(request: HttpRequest) -> bool:
     )
 
 
+def rate_limited(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """django-ratelimit's RATELIMIT_VIEW and every view over its limit: a friendly 429,
+    JSON for scripts and the game's fetch() calls."""
+    if wants_json(request):
+        return json_error("Too many requests: please wait a little and try again.", 429)
+    return HttpResponse(render_to_string("429.html", request=request), status=429)
+
+
 def bad_request(request: HttpRequest, exception: Exception) -> HttpResponse:
     if wants_json(request):
         return JsonResponse(

@@ -95,6 +95,7 @@ INSTALLED_APPS = [
     "guessgame",
     "inference",
     "guessgame.game",
+    "guessgame.accounts",
     "guessgame.review",
 ]
 
@@ -380,7 +381,7 @@ RATELIMIT_IP_META_KEY = "guessgame.client_address.client_ip"
 AXES_CLIENT_IP_CALLABLE = "guessgame.client_address.client_ip"
 # With the cache (Redis) down, let requests through rather than refuse everyone.
 RATELIMIT_FAIL_OPEN = True
-RATELIMIT_VIEW = "guessgame.game.views.rate_limited"
+RATELIMIT_VIEW = "guessgame.errors.rate_limited"
 CSRF_FAILURE_VIEW = "guessgame.errors.csrf_failure"
 
 # Everything is served by the app itself: no CDN, no inline script.

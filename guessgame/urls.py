@@ -11,6 +11,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", include("inference.urls")),
     path("staff/", include("guessgame.review.urls")),
+    path("accounts/", include("guessgame.accounts.urls")),
     path("", include("guessgame.game.urls")),
 ]
 

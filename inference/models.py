@@ -1,4 +1,5 @@
-"""Model versions: the one place that knows which trained model is active."""
+"""Model versions and their audit trail: the one place that knows which trained model
+is active, and every change of it (``inference.lifecycle`` makes the changes)."""
 
 from __future__ import annotations
 
@@ -86,3 +87,47 @@ class ModelVersion(models.Model):
             self.is_active = True
             self.activated_at = timezone.now()
             self.save(update_fields=["is_active", "activated_at"])
+
+
+class ModelActivation(models.Model):
+    """One change of the active model version, never edited."""
+
+    class Kind(models.TextChoices):
+        ACTIVATE = "activate", "Activated by staff"
+        OVERRIDE = "override", "Activated by staff over the gate"
+        ROLLBACK = "rollback", "Rolled back by staff"
+        RETRAIN = "retrain", "Activated by retrain"
+        SHIPPED = "shipped", "Shipped model, activated at migrate"
+
+    kind = models.CharField(max_length=10, choices=Kind.choices)
+    from_version = models.ForeignKey(
+        ModelVersion,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Active before; empty when none was.",
+    )
+    to_version = models.ForeignKey(
+        ModelVersion, on_delete=models.PROTECT, related_name="activations"
+    )
+    changed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        help_text="Empty for a retrain run from the command line or the shipped model.",
+    )
+    changed_at = models.DateTimeField(default=timezone.now, db_index=True)
+    note = models.TextField(blank=True, help_text="Why, e.g. the retrain rule's decision.")
+
+    class Meta:
+        # The table review's migrations made, when this lived in the review app.
+        db_table = "review_modelactivation"
+        ordering = ["-changed_at", "-pk"]
+        verbose_name = "model activation"
+
+    def __str__(self) -> str:
+        before = self.from_version.name if self.from_version else "none"
+        return f"{self.get_kind_display()}: {before} -> {self.to_version.name}"

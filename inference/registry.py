@@ -7,6 +7,7 @@ import logging
 from pathlib import Path
 
 from django.conf import settings
+from django.db import transaction
 
 log = logging.getLogger(__name__)
 
@@ -51,8 +52,8 @@ def ensure_shipped_model(**kwargs) -> None:
     should give way to it: none is active, the active one's file is gone, or the active
     one is an earlier model the repository shipped (an update brought a better default).
     A version that staff trained and activated is kept."""
-    from inference.models import ModelVersion
-    from inference.signals import shipped_model_activated
+    from inference.lifecycle import record_shipped_activation
+    from inference.models import ModelActivation, ModelVersion
 
     if not table_exists(ModelVersion):  # a partial migrate (`migrate contenttypes`)
         return
@@ -68,9 +69,9 @@ def ensure_shipped_model(**kwargs) -> None:
         log.warning("event=no_shipped_model path=%s", shipped)
         return
     version = register_model_dir(shipped, name=shipped.name)
-    version.activate()
-    shipped_model_activated.send(
-        sender=ModelVersion, version=version, replaced=active, reason=reason
-    )
+    with transaction.atomic():
+        version.activate()
+        if table_exists(ModelActivation):  # not in a partial migrate that stopped early
+            record_shipped_activation(version=version, replaced=active, reason=reason)
     replaced = f" replaced={active.name} reason={reason}" if active is not None else ""
     log.info("event=activated_shipped_model version=%s%s", version.name, replaced)

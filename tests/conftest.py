@@ -276,3 +276,46 @@ def active_model(db):
         )
         version.activate()
     return version
+
+
+# ---------------------------------------------------------------------------
+# Players (tests.factories makes them; these are the fixtures most tests take)
+# ---------------------------------------------------------------------------
+
+
+@pytest.fixture
+def make_player(db):
+    from tests.factories import make_user
+
+    return make_user
+
+
+@pytest.fixture
+def player(make_player):
+    return make_player("ada")
+
+
+@pytest.fixture
+def other_player(make_player):
+    return make_player("bob")
+
+
+@pytest.fixture
+def logged_in(client, player):
+    """The test client, signed in as ``player``."""
+    client.force_login(player)
+    return client
+
+
+@pytest.fixture
+def staff(db):
+    from tests.factories import StaffFactory
+
+    return StaffFactory()
+
+
+@pytest.fixture
+def staff_client(client, staff):
+    """The test client, signed in as ``staff``."""
+    client.force_login(staff)
+    return client

@@ -8,20 +8,9 @@ from django.urls import reverse
 
 from guessgame.game.models import Drawing
 from guessgame.review.models import ReviewDecision
-from tests.review.conftest import DrawingFactory, StaffFactory
+from tests.factories import DrawingFactory
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff(db):
-    return StaffFactory()
-
-
-@pytest.fixture
-def staff_client(client, staff):
-    client.force_login(staff)
-    return client
 
 
 def changelists_with_actions(request):

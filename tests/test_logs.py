@@ -18,7 +18,7 @@ from guessgame.game.models import Round
 from guessgame.logs import logging_config
 from inference.canvas import render_strokes
 from tests.conftest import eventually
-from tests.game.conftest import drawing_of, first_round
+from tests.factories import drawing_of, first_round
 
 
 class Captured:

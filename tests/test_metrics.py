@@ -13,7 +13,7 @@ from guessgame import metrics
 from guessgame.game import services
 from inference.canvas import render_strokes
 from inference.prediction import Prediction
-from tests.game.conftest import first_round, probabilities_for, submit
+from tests.factories import first_round, probabilities_for, submit
 
 
 def sample(name: str, **labels: str) -> float:

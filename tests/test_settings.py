@@ -85,7 +85,7 @@ def test_database_and_redis_urls_are_read_from_the_environment(tmp_path):
     ]
 
 
-def test_the_api_rate_limit_comes_from_guessgame_api_rate(tmp_path):
+def test_the_api_rate_limit_comes_from_guessgame_api_rate(tmp_path, redis_url):
     client_ip = f"10.{secrets.randbelow(250)}.{secrets.randbelow(250)}.{secrets.randbelow(250)}"
     script = (
         "from django.conf import settings; from django.test import Client; "
@@ -93,12 +93,16 @@ def test_the_api_rate_limit_comes_from_guessgame_api_rate(tmp_path):
         "codes = [c.post('/api/v1/predict', b'x', content_type='image/png').status_code "
         "for _ in range(3)]; print(settings.API_RATE, codes)"
     )
+    # The limiter counts in the cache: this run's Redis (the embedded one's socket is
+    # under the test's var dir, not tmp_path).
     limited = manage(
-        "shell", "-c", script, GUESSGAME_API_RATE="2/h", GUESSGAME_VAR_DIR=str(tmp_path)
-    )
+        "shell", "-c", script, GUESSGAME_API_RATE="2/h", GUESSGAME_VAR_DIR=str(tmp_path),
+        REDIS_URL=redis_url,
+    )  # fmt: skip
     unlimited = manage(
-        "shell", "-c", script, GUESSGAME_API_RATE="off", GUESSGAME_VAR_DIR=str(tmp_path)
-    )
+        "shell", "-c", script, GUESSGAME_API_RATE="off", GUESSGAME_VAR_DIR=str(tmp_path),
+        REDIS_URL=redis_url,
+    )  # fmt: skip
 
     # Not a PNG: 400 while within the limit, 429 once over it; never 429 with "off".
     assert limited.stdout.strip().splitlines()[-1] == "2/h [400, 400, 429]", limited.stderr

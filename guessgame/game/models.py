@@ -36,6 +36,10 @@ class Guest(models.Model):
         return f"Guest {self.user_id}"
 
 
+GUEST_PREFIX = "guest-"
+"""Guests' accounts are named guest-<random>; nobody signs up with such a name."""
+
+
 def is_guest(user) -> bool:
     """True for a guest's account (signed in, not signed up)."""
     if not getattr(user, "is_authenticated", False):

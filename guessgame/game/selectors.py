@@ -1,4 +1,5 @@
-"""Reads that need care: the leaderboard, a player's rank, a player's statistics.
+"""Reads that need care: the leaderboard, a player's rank, a player's statistics, a
+round's outcome.
 
 The leaderboard is computed from the stored games every time, so it cannot drift from
 them: each player's best finished game in the period, ties to the game finished first.
@@ -15,7 +16,9 @@ from django.core.paginator import Page, Paginator
 from django.db.models import Avg, Count, Max, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
-from guessgame.game.models import Drawing, Game
+from guessgame.game import constants, words
+from guessgame.game.models import Drawing, Game, Round
+from guessgame.game.services import game_round_scores
 
 PERIODS = {"all": "All time", "week": "This week", "today": "Today"}
 PAGE_SIZE = 20
@@ -170,4 +173,88 @@ def profile_stats(*, player: AbstractBaseUser, recent: int = 10) -> ProfileStats
         unfinished=Game.objects.filter(player=player, finished_at__isnull=True)
         .order_by("-started_at")
         .first(),
+    )
+
+
+@dataclass(frozen=True)
+class RoundOutcome:
+    """What the result page shows and the game page asks for after the bell.
+
+    ``status`` is the drawing's prediction status ("pending", "done", "failed"), or
+    "empty" (the round ended with an empty canvas), "timeout" (the clock ran out with no
+    drawing), "playing". A drawing the model calls "not a digit" has ``not_digit`` true,
+    ``digit`` None and ``message`` the sentence the page shows instead of a digit.
+
+    While the drawing waits for the model, ``model_busy`` turns true after
+    MODEL_BUSY_SECONDS: no worker answered yet, and the page says so plainly. Once
+    predicted, ``earlier_pending`` is true while an earlier round still waits: this
+    round's streak bonus is counted when that one is scored, so the page keeps asking.
+    """
+
+    round: int
+    target: int
+    scored: bool
+    points: int
+    game_score: int
+    game_finished: bool
+    is_last: bool
+    status: str
+    model_busy: bool
+    late: bool
+    drawing_id: int | None
+    earlier_pending: bool = False
+    digit: int | None = None
+    not_digit: bool = False
+    message: str | None = None
+    confidence: float | None = None
+    probabilities: list[float] | None = None
+    recognised: bool = False
+    breakdown: dict[str, int] | None = None
+    """Where the points came from (base, speed, streak), when the stored points are the
+    ones the scoring rules give (a staff re-prediction keeps the points as they were)."""
+
+
+def round_outcome(*, round: Round, now: datetime | None = None) -> RoundOutcome:
+    drawing = Drawing.objects.filter(round=round).first()
+    game = round.game
+    is_last = game.is_finished or not game.rounds.filter(number__gt=round.number).exists()
+    waited = ((now or timezone.now()) - drawing.created_at).total_seconds() if drawing else 0.0
+    pending = drawing is not None and drawing.prediction_status == Drawing.Prediction.PENDING
+    if drawing is not None:
+        status = drawing.prediction_status
+    elif round.scored and round.submitted_at is not None:
+        status = "empty"
+    else:
+        status = "timeout" if round.scored else "playing"
+    common = {
+        "round": round.number,
+        "target": round.target,
+        "scored": round.scored,
+        "points": round.points,
+        "game_score": game.score,
+        "game_finished": game.is_finished,
+        "is_last": is_last,
+        "status": status,
+        "model_busy": pending and waited >= constants.MODEL_BUSY_SECONDS,
+        "late": bool(drawing and drawing.late),
+        "drawing_id": drawing.pk if drawing else None,
+    }
+    if drawing is None or drawing.prediction_status != Drawing.Prediction.DONE:
+        return RoundOutcome(**common)
+    result = game_round_scores(game=game)[round.pk]
+    breakdown = None
+    if result.total == round.points and result.recognised:
+        breakdown = {"base": result.base, "speed": result.speed, "streak": result.streak}
+    return RoundOutcome(
+        **common,
+        digit=drawing.predicted_digit,
+        not_digit=drawing.not_digit,
+        message=words.NOT_A_DIGIT if drawing.not_digit else None,
+        confidence=drawing.confidence,
+        probabilities=drawing.probabilities,
+        recognised=round.points > 0,
+        earlier_pending=Drawing.objects.pending_prediction()
+        .filter(round__game=game, round__number__lt=round.number)
+        .exists(),
+        breakdown=breakdown,
     )

@@ -28,7 +28,7 @@ from django.utils import timezone
 from guessgame import metrics
 from guessgame.db import lock_row
 from guessgame.game import constants
-from guessgame.game.models import Drawing, Game, Guest, Round
+from guessgame.game.models import GUEST_PREFIX, Drawing, Game, Guest, Round
 from guessgame.game.scoring import RoundPlay, RoundScore, score_game
 from inference.canvas import render_strokes
 from inference.contract import pixels_to_bytes
@@ -216,8 +216,6 @@ def finish_abandoned_games(*, now: datetime | None = None, limit: int = 500) -> 
 
 def guest_create() -> AbstractBaseUser:
     """A guest's account: a name nobody can sign up with, no usable password."""
-    from guessgame.game.forms import GUEST_PREFIX
-
     user = get_user_model().objects.create_user(username=GUEST_PREFIX + secrets.token_hex(6))
     user.set_unusable_password()
     user.save(update_fields=["password"])

@@ -1,4 +1,3 @@
-from django.contrib.auth import views as auth_views
 from django.urls import path
 
 from guessgame.game import views
@@ -25,19 +24,4 @@ urlpatterns = [
     path("rounds/<int:round_id>/flag", views.round_flag, name="round_flag"),
     path("drawings/<int:drawing_id>.png", views.drawing_png, name="drawing_png"),
     path("drawings/<int:drawing_id>/seen.png", views.drawing_seen_png, name="drawing_seen_png"),
-    # Accounts
-    path("accounts/signup", views.signup, name="signup"),
-    path("accounts/login", views.login_view, name="login"),
-    path("accounts/logout", views.logout_view, name="logout"),
-    path("accounts/delete", views.account_delete, name="account_delete"),
-    path(
-        "accounts/password",
-        views.PasswordChangeView.as_view(),
-        name="password_change",
-    ),
-    path(
-        "accounts/password/done",
-        auth_views.PasswordChangeDoneView.as_view(),
-        name="password_change_done",
-    ),
 ]

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
-from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import get_user_model, login, logout
-from django.contrib.auth import views as auth_views
+from django.contrib.auth import get_user_model, login
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import RequestDataTooBig
-from django.db import IntegrityError, transaction
 from django.http import (
     Http404,
     HttpRequest,
@@ -22,14 +20,13 @@ from django.http import (
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django_ratelimit.decorators import ratelimit
 
-from guessgame.errors import json_error, rate_or_none, wants_json
+from guessgame import errors
+from guessgame.errors import json_error, rate_or_none
 from guessgame.game import constants, scoring, selectors, services, words
-from guessgame.game.forms import SignupForm
 from guessgame.game.models import Drawing, Game, Round, is_guest
 from guessgame.inputs import BadInput, parse_json
 from inference.preprocess import MAX_BYTES, DrawingError
@@ -40,21 +37,6 @@ log = logging.getLogger(__name__)
 def _api_rate(group: str, request: HttpRequest) -> str | None:
     """The live guess shares the API's rate (None = no limit)."""
     return rate_or_none(settings.API_RATE)
-
-
-def _signup_rate(group: str, request: HttpRequest) -> str | None:
-    return rate_or_none(settings.SIGNUP_RATE)
-
-
-def _login_rate(group: str, request: HttpRequest) -> str | None:
-    return rate_or_none(settings.LOGIN_RATE)
-
-
-def rate_limited(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    """django-ratelimit's RATELIMIT_VIEW: a friendly 429, JSON for the game's scripts."""
-    if wants_json(request):
-        return json_error("Too many requests: please wait a little and try again.", 429)
-    return render(request, "429.html", status=429)
 
 
 # ---------------------------------------------------------------------------
@@ -201,45 +183,6 @@ def my_drawings(request: HttpRequest) -> HttpResponse:
     return response
 
 
-class AccountDeleteForm(forms.Form):
-    password = forms.CharField(
-        label="Your password", strip=False, widget=forms.PasswordInput(attrs={"autofocus": True})
-    )
-
-    def __init__(self, *args, user, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        self.user = user
-        if is_guest(user):  # a guest has no password: the button is the confirmation
-            del self.fields["password"]
-
-    def clean_password(self) -> str:
-        password = self.cleaned_data["password"]
-        if not self.user.check_password(password):
-            raise forms.ValidationError("That is not your password: nothing was deleted.")
-        return password
-
-
-@never_cache
-@login_required
-def account_delete(request: HttpRequest) -> HttpResponse:
-    """Ask for the password, then delete the account with every drawing it made."""
-    form = AccountDeleteForm(request.POST if request.method == "POST" else None, user=request.user)
-    if form.is_bound and form.is_valid():
-        count = services.account_delete(player=request.user)
-        logout(request)
-        messages.success(
-            request, f"Your account and its {count} drawing{'s' * (count != 1)} are deleted."
-        )
-        return redirect("home")
-    drawings = Drawing.objects.filter(player=request.user).count()
-    return render(
-        request,
-        "registration/account_delete.html",
-        {"form": form, "drawings": drawings},
-        status=_form_status(form),
-    )
-
-
 # ---------------------------------------------------------------------------
 # A scored game: one page, driven by JSON
 # ---------------------------------------------------------------------------
@@ -255,7 +198,7 @@ def game_new(request: HttpRequest) -> HttpResponse:
     """A new game; someone not signed in plays it as a guest, no form to fill in."""
     if not request.user.is_authenticated:
         if getattr(request, "limited", False):
-            return rate_limited(request)
+            return errors.rate_limited(request)
         guest = services.guest_create()
         login(request, guest, backend="django.contrib.auth.backends.ModelBackend")
     game = services.game_start(player=request.user)
@@ -467,69 +410,17 @@ def round_submit(request: HttpRequest, round_id: int) -> JsonResponse:
 
 
 def _round_outcome(round: Round) -> dict:
-    """What the result page shows and the game page asks for after the bell.
-
-    A drawing the model calls "not a digit" has ``not_digit`` true, ``digit`` null and
-    ``message`` the sentence the page shows instead of a digit.
-
-    While the drawing waits for the model, ``model_busy`` turns true after
-    MODEL_BUSY_SECONDS: no worker answered yet, and the page says so plainly. Once
-    predicted, ``earlier_pending`` is true while an earlier round still waits: this
-    round's streak bonus is counted when that one is scored, so the page keeps asking.
-    """
-    drawing = Drawing.objects.filter(round=round).first()
-    game = round.game
-    is_last = game.is_finished or not game.rounds.filter(number__gt=round.number).exists()
-    waited = (timezone.now() - drawing.created_at).total_seconds() if drawing else 0.0
-    pending = drawing is not None and drawing.prediction_status == Drawing.Prediction.PENDING
-    if drawing is not None:
-        status = drawing.prediction_status
-    elif round.scored and round.submitted_at is not None:
-        status = "empty"
-    else:
-        status = "timeout" if round.scored else "playing"
-    outcome = {
-        "round": round.number,
-        "target": round.target,
-        "scored": round.scored,
-        "points": round.points,
-        "game_score": game.score,
-        "game_finished": game.is_finished,
-        "next_url": reverse("game_summary" if is_last else "play", args=[game.pk]),
-        "is_last": is_last,
-        "status": status,
-        "model_busy": pending and waited >= constants.MODEL_BUSY_SECONDS,
-        "earlier_pending": False,
-        "late": bool(drawing and drawing.late),
-        "image_url": reverse("drawing_png", args=[drawing.pk]) if drawing else None,
-        "digit": None,
-        "not_digit": False,
-        "message": None,
-        "confidence": None,
-        "probabilities": None,
-        "recognised": False,
-        "breakdown": None,
-    }
-    if drawing is not None and drawing.prediction_status == Drawing.Prediction.DONE:
-        result = services.game_round_scores(game=game)[round.pk]
-        outcome.update(
-            digit=drawing.predicted_digit,
-            not_digit=drawing.not_digit,
-            message=words.NOT_A_DIGIT if drawing.not_digit else None,
-            confidence=drawing.confidence,
-            probabilities=drawing.probabilities,
-            recognised=round.points > 0,
-            earlier_pending=Drawing.objects.pending_prediction()
-            .filter(round__game=game, round__number__lt=round.number)
-            .exists(),
-        )
-        if result.total == round.points and result.recognised:
-            outcome["breakdown"] = {
-                "base": result.base,
-                "speed": result.speed,
-                "streak": result.streak,
-            }
-    return outcome
+    """The round's outcome as the result page and the game page read it (JSON)."""
+    outcome = selectors.round_outcome(round=round)
+    answer = dataclasses.asdict(outcome)
+    del answer["drawing_id"]
+    answer["next_url"] = reverse(
+        "game_summary" if outcome.is_last else "play", args=[round.game_id]
+    )
+    answer["image_url"] = (
+        reverse("drawing_png", args=[outcome.drawing_id]) if outcome.drawing_id else None
+    )
+    return answer
 
 
 @never_cache
@@ -640,96 +531,3 @@ def drawing_seen_png(request: HttpRequest, drawing_id: int) -> HttpResponse:
     response = HttpResponse(png, content_type="image/png")
     response["Cache-Control"] = "private, max-age=3600"
     return response
-
-
-# ---------------------------------------------------------------------------
-# Accounts
-# ---------------------------------------------------------------------------
-
-
-def _form_status(form: forms.Form) -> int:
-    """400 for a form sent with errors (shown on the page again), 200 for a fresh one."""
-    return 400 if form.is_bound and form.errors else 200
-
-
-@ratelimit(key="ip", rate=_signup_rate, method="POST", block=False)
-def signup(request: HttpRequest) -> HttpResponse:
-    if getattr(request, "limited", False):
-        return rate_limited(request)
-    guest = is_guest(request.user)
-    if request.user.is_authenticated and not guest:
-        return redirect("home")
-    # A guest signing up keeps their account, so their games (and this one) are kept.
-    form = SignupForm(
-        request.POST if request.method == "POST" else None,
-        instance=request.user if guest else None,
-    )
-    next_url = request.POST.get("next") or request.GET.get("next") or ""
-    if not url_has_allowed_host_and_scheme(
-        next_url, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        next_url = ""
-    if form.is_bound and form.is_valid():
-        try:
-            with transaction.atomic():
-                user = form.save()
-                if guest:
-                    services.guest_claimed(user=user)
-        except IntegrityError:
-            # Another sign-up took the name (in some case) after clean_username looked:
-            # the unique index on LOWER(username) refused this one.
-            form.add_error("username", SignupForm.NAME_TAKEN)
-            return render(
-                request,
-                "registration/signup.html",
-                {"form": form, "guest": guest, "next": next_url},
-                status=400,
-            )
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        if guest:
-            messages.success(request, f"Welcome, {user.get_username()}! Your games are saved.")
-        else:
-            messages.success(request, f"Welcome, {user.get_username()}! Ready for a game?")
-        return redirect(next_url or "home")
-    return render(
-        request,
-        "registration/signup.html",
-        {"form": form, "guest": guest, "next": next_url},
-        status=_form_status(form),
-    )
-
-
-class InvalidFormIs400:
-    """For Django's auth form views: a form sent with errors answers 400, errors shown."""
-
-    def form_invalid(self, form: forms.Form) -> HttpResponse:
-        return self.render_to_response(self.get_context_data(form=form), status=400)
-
-
-class LoginView(InvalidFormIs400, auth_views.LoginView):
-    pass
-
-
-class PasswordChangeView(InvalidFormIs400, auth_views.PasswordChangeView):
-    pass
-
-
-@ratelimit(key="ip", rate=_login_rate, method="POST", block=False)
-def login_view(request: HttpRequest) -> HttpResponse:
-    """Log in, at most settings.LOGIN_RATE attempts per client whatever the usernames.
-
-    django-axes locks one username for one client after repeated failures; this limit
-    stops one client from trying a password against many usernames.
-    """
-    if getattr(request, "limited", False):
-        return rate_limited(request)
-    return _login(request)
-
-
-_login = LoginView.as_view()
-
-
-@require_POST
-def logout_view(request: HttpRequest) -> HttpResponse:
-    logout(request)
-    return render(request, "registration/logged_out.html")

@@ -18,8 +18,9 @@ from django.utils.html import format_html
 
 from guessgame.game.models import Drawing
 from guessgame.review import services
-from guessgame.review.models import ModelActivation, Reprediction, ReviewDecision
-from inference.models import ModelVersion
+from guessgame.review.models import Reprediction, ReviewDecision
+from inference import lifecycle
+from inference.models import ModelActivation, ModelVersion
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):
@@ -394,8 +395,8 @@ def activate(modeladmin, request, queryset):
         )
         return
     try:
-        services.model_activate(version=version, by=request.user)
-    except (services.ReviewError, PermissionDenied) as exc:
+        lifecycle.activate(version=version, by=request.user)
+    except (lifecycle.SwitchRefused, PermissionDenied) as exc:
         modeladmin.message_user(request, str(exc), messages.ERROR)
         return
     modeladmin.message_user(request, f"{version.name} is now the active model.", messages.SUCCESS)

@@ -41,8 +41,8 @@ from django.db.models import Count
 
 from guessgame.game.models import TRUST_CONFIDENCE, Drawing
 from guessgame.review import export, gate
-from guessgame.review.services import OVERRIDE_REASON_MIN_CHARS
 from inference.contract import NOT_DIGIT_CLASS, from_uint8
+from inference.lifecycle import OVERRIDE_REASON_MIN_CHARS
 
 log = logging.getLogger(__name__)
 
@@ -474,12 +474,12 @@ def _train_and_decide(
         )  # fmt: skip
     (directory / "metrics.json").write_text(json.dumps(metrics, indent=2) + "\n")
 
-    from guessgame.review.services import model_activate_by_retrain
+    from inference.lifecycle import activate_by_retrain
     from inference.registry import register_model_dir
 
     version = register_model_dir(directory, name=name)
     if result.activated:
-        model_activate_by_retrain(
+        activate_by_retrain(
             version=version, decision=result.decision, override=not result.gate.accepted
         )
     result.version = version

@@ -13,9 +13,8 @@ from django.db.models import Count, F, Q, QuerySet, Sum
 from django.db.models.functions import Coalesce, TruncDate
 
 from guessgame.game.models import Drawing, truth
-from guessgame.review.models import ModelActivation, ReviewDecision
+from guessgame.review.models import ReviewDecision
 from inference.contract import DIGITS
-from inference.models import ModelVersion
 
 CONFIDENT = 0.8
 """A guess at or above this probability (0-1) is the model being sure."""
@@ -198,33 +197,3 @@ def player_confusion_matrix(*, version_id: int | None = None) -> list[list[int]]
         if guess is not None and 0 <= row["truth"] < DIGITS and 0 <= guess < DIGITS:
             matrix[row["truth"]][guess] = row["n"]
     return matrix
-
-
-def rollback_target() -> ModelVersion | None:
-    """Where "Roll back" goes: the latest version active before the current one that
-    passed the gate (and whose file is still there).
-
-    The audit trail is replayed as a stack: an activation pushes its version, a rollback
-    pops back down to its version. Pressing "Roll back" twice therefore goes back two
-    steps, never back and forth between two versions.
-    """
-    stack: list[int] = []
-    changes = ModelActivation.objects.order_by("changed_at", "pk").only(
-        "kind", "from_version_id", "to_version_id"
-    )
-    for change in changes:
-        if change.kind == ModelActivation.Kind.ROLLBACK:
-            while stack and stack[-1] != change.to_version_id:
-                stack.pop()
-        elif change.from_version_id and (not stack or stack[-1] != change.from_version_id):
-            stack.append(change.from_version_id)  # activated before the trail began
-        if not stack or stack[-1] != change.to_version_id:
-            stack.append(change.to_version_id)
-    active = ModelVersion.active()
-    earlier = [pk for pk in reversed(stack) if active is None or pk != active.pk]
-    versions = ModelVersion.objects.in_bulk(set(earlier))
-    for pk in earlier:
-        version = versions.get(pk)
-        if version is not None and version.passed_gate and version.tflite_path.exists():
-            return version
-    return None

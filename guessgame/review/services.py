@@ -22,14 +22,12 @@ from django.utils import timezone
 
 from guessgame.game.models import Drawing
 from guessgame.review.models import (
-    ModelActivation,
     Reprediction,
     ReviewClaim,
     ReviewDecision,
     UndoneDecision,
 )
 from inference.models import ModelVersion
-from inference.registry import table_exists
 
 log = logging.getLogger(__name__)
 
@@ -375,125 +373,3 @@ def repredict(*, drawings: Drawings, by) -> int:
         transaction.on_commit(lambda: [queue_prediction(pk) for pk in queued])
     log.info("event=repredict by=%s drawings=%d", by.pk, len(queued))
     return len(queued)
-
-
-def _switch_model(
-    *, version: ModelVersion, by, kind: ModelActivation.Kind, note: str = ""
-) -> ModelActivation:
-    """Activate ``version`` and record the change (from which version, who, when, why)."""
-    with transaction.atomic():
-        # Lock the active row: the "from" we record is the version this switch replaced.
-        previous = ModelVersion.objects.select_for_update().filter(is_active=True).first()
-        version.activate()
-        change = ModelActivation.objects.create(
-            kind=kind,
-            from_version=previous,
-            to_version=version,
-            changed_by=by,
-            changed_at=version.activated_at,
-            note=note,
-        )
-    log.info(
-        "event=model_activated kind=%s from=%s version=%s by=%s",
-        kind,
-        previous.name if previous else None,
-        version.name,
-        by.pk if by else None,
-    )
-    return change
-
-
-OVERRIDE_REASON_MIN_CHARS = 10
-"""An override's reason must say something ("ok" is not a reason)."""
-
-
-def model_activate(
-    *,
-    version: ModelVersion,
-    by,
-    reason: str = "",
-    kind: ModelActivation.Kind = ModelActivation.Kind.ACTIVATE,
-) -> ModelVersion:
-    """Make ``version`` the active model; workers switch at their next prediction.
-
-    A version the gate did not accept (refused, not enough evidence, or never judged)
-    goes live only with a typed ``reason``, recorded as an override.
-    """
-    _check_staff(by)
-    if not version.tflite_path.exists():
-        raise ReviewError(f"{version.name} has no model file at {version.tflite_path}.")
-    reason = (reason or "").strip()
-    note = ""
-    if not version.passed_gate:
-        if len(reason) < OVERRIDE_REASON_MIN_CHARS:
-            gate = version.gate.get("reason") or version.gate_verdict
-            raise ReviewError(
-                f"The gate did not accept {version.name} ({gate}). To put it live anyway, "
-                f"type why (at least {OVERRIDE_REASON_MIN_CHARS} characters); it is recorded."
-            )
-        kind = ModelActivation.Kind.OVERRIDE
-        note = f"Override of the gate ({version.gate_verdict}): {reason}"
-    _switch_model(version=version, by=by, kind=kind, note=note)
-    return version
-
-
-def model_rollback(*, by, expected: ModelVersion | None = None) -> ModelVersion:
-    """Go back to the previous version that passed the gate (``selectors.rollback_target``).
-
-    ``expected`` is the version the staff member saw on the button: when the target has
-    changed since (another switch), nothing happens and they are told.
-    """
-    from guessgame.review.selectors import rollback_target
-
-    _check_staff(by)
-    with transaction.atomic():
-        # Serialise rollbacks: two quick presses go back two steps, never one twice.
-        list(ModelVersion.objects.select_for_update().filter(is_active=True))
-        target = rollback_target()
-        if target is None:
-            raise ReviewError("No earlier version that passed the gate to roll back to.")
-        if expected is not None and expected.pk != target.pk:
-            raise ReviewError(
-                f"Roll back now goes to {target.name}, not {expected.name} (the active model "
-                "changed since the page was loaded); reload and try again."
-            )
-        if not target.tflite_path.exists():
-            raise ReviewError(f"{target.name} has no model file at {target.tflite_path}.")
-        _switch_model(version=target, by=by, kind=ModelActivation.Kind.ROLLBACK)
-    return target
-
-
-def model_activate_by_retrain(
-    *, version: ModelVersion, decision: str, override: bool = False
-) -> ModelVersion:
-    """A retrain activates its new version: the gate accepted it, or ``override``
-    (``--activate always`` with a reason, in ``decision``). No staff account: the
-    command runs on the server."""
-    kind = ModelActivation.Kind.OVERRIDE if override else ModelActivation.Kind.RETRAIN
-    _switch_model(version=version, by=None, kind=kind, note=decision)
-    return version
-
-
-def record_shipped_activation(
-    *, version: ModelVersion, replaced: ModelVersion | None, reason: str = "gone", **kwargs
-):
-    """Receiver of ``shipped_model_activated``: migrate switched to the repository's model
-    (a fresh database, the active version's file was gone, or it was an earlier shipped
-    model), recorded like any switch."""
-    if not table_exists(ModelActivation):  # a partial migrate that stopped before review's
-        log.warning("event=shipped_activation_unrecorded version=%s", version.name)
-        return
-    if replaced is None:
-        note = "None was active."
-    elif reason == "superseded":
-        note = f"{replaced.name} was an earlier shipped model; now {version.name} ships."
-    else:
-        note = f"{replaced.name}'s model file was gone."
-    ModelActivation.objects.create(
-        kind=ModelActivation.Kind.SHIPPED,
-        from_version=replaced,
-        to_version=version,
-        changed_by=None,
-        changed_at=version.activated_at,
-        note=note,
-    )

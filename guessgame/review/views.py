@@ -19,6 +19,7 @@ from guessgame.errors import json_error
 from guessgame.game.models import Drawing
 from guessgame.inputs import BadInput, read_json_body, row_id
 from guessgame.review import charts, selectors, services
+from inference import lifecycle
 from inference.models import ModelVersion
 
 QUEUE_PAGE = 60
@@ -297,8 +298,8 @@ def model_list(request: HttpRequest) -> HttpResponse:
         {
             "versions": versions,
             "active": ModelVersion.active(),
-            "rollback_to": selectors.rollback_target(),
-            "reason_min_chars": services.OVERRIDE_REASON_MIN_CHARS,
+            "rollback_to": lifecycle.rollback_target(),
+            "reason_min_chars": lifecycle.OVERRIDE_REASON_MIN_CHARS,
         },
     )
 
@@ -319,10 +320,8 @@ def model_activate(request: HttpRequest, pk: int) -> HttpResponse:
     """Activate a version; one the gate did not accept needs the typed ``reason``."""
     version = get_object_or_404(ModelVersion, pk=pk)
     try:
-        services.model_activate(
-            version=version, by=request.user, reason=request.POST.get("reason", "")
-        )
-    except services.ReviewError as exc:
+        lifecycle.activate(version=version, by=request.user, reason=request.POST.get("reason", ""))
+    except lifecycle.SwitchRefused as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, f"{version.name} is now the active model.")
@@ -338,8 +337,8 @@ def model_rollback(request: HttpRequest) -> HttpResponse:
     if expected_id is not None:
         expected = ModelVersion.objects.filter(pk=expected_id).first()
     try:
-        version = services.model_rollback(by=request.user, expected=expected)
-    except (services.ReviewError, PermissionDenied) as exc:
+        version = lifecycle.rollback(by=request.user, expected=expected)
+    except (lifecycle.SwitchRefused, PermissionDenied) as exc:
         messages.error(request, str(exc))
     else:
         messages.success(request, f"Rolled back: {version.name} is the active model again.")

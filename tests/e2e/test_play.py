@@ -23,7 +23,7 @@ from tests.e2e.conftest import (
     shoot,
 )
 from tests.e2e.strokes import CROSS_HATCH, DIGIT_POLYLINES
-from tests.game.conftest import PASSWORD, probabilities_for, submit
+from tests.factories import PASSWORD, probabilities_for, submit
 
 pytestmark = [pytest.mark.browser, pytest.mark.integration]
 

@@ -9,7 +9,7 @@ import pytest
 from guessgame.game.models import Drawing
 from guessgame.review.models import ReviewDecision
 from tests.e2e.conftest import PHONE, fits_the_width, shoot
-from tests.review.conftest import DrawingFactory, StaffFactory
+from tests.factories import DrawingFactory, StaffFactory
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 Review = Drawing.Review

@@ -20,7 +20,7 @@ from django.utils import timezone
 from guessgame.game import services
 from guessgame.game.models import Drawing, Game
 from tests.conftest import eventually
-from tests.game.conftest import drawing_of
+from tests.factories import drawing_of
 
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 

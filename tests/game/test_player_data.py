@@ -11,7 +11,7 @@ import pytest
 
 from guessgame.game import services
 from guessgame.game.models import Drawing, Game
-from tests.game.conftest import first_round, probabilities_for, submit
+from tests.factories import first_round, probabilities_for, submit
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from guessgame.game import selectors
 from guessgame.game.models import Game
-from tests.game.conftest import finish_game
+from tests.factories import finish_game
 
 pytestmark = pytest.mark.django_db
 

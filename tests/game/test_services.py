@@ -11,7 +11,7 @@ from guessgame.game import constants, scoring, services
 from guessgame.game.models import Drawing, Game, Round
 from inference.canvas import render_strokes
 from inference.preprocess import preprocess_strokes
-from tests.game.conftest import (
+from tests.factories import (
     drawing_of,
     finish_game,
     first_round,

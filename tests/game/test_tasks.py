@@ -10,7 +10,7 @@ from guessgame.game import services, tasks
 from guessgame.game.models import Drawing, Game, Round
 from tests.conftest import eventually
 from tests.e2e.strokes import NOT_DIGITS, line_strokes
-from tests.game.conftest import first_round, probabilities_for, submit
+from tests.factories import first_round, probabilities_for, submit
 
 
 def fake_model(digit: int, confidence: float = 0.93):

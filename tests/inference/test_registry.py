@@ -39,7 +39,7 @@ def test_an_active_version_whose_file_is_gone_gives_way_to_the_shipped_model(tmp
 
 
 def test_an_earlier_shipped_model_gives_way_to_the_one_the_repository_ships_now(settings):
-    from guessgame.review.models import ModelActivation
+    from inference.models import ModelActivation
 
     earlier = SHIPPED.parent / "default-v2"
     assert earlier != SHIPPED and (earlier / "model.tflite").exists()
@@ -52,7 +52,7 @@ def test_an_earlier_shipped_model_gives_way_to_the_one_the_repository_ships_now(
 
 
 def test_the_switch_to_the_shipped_model_is_recorded_in_the_activation_history(tmp_path):
-    from guessgame.review.models import ModelActivation
+    from inference.models import ModelActivation
 
     copy = shutil.copytree(SHIPPED, tmp_path / "default-v0")
     old = register_model_dir(copy, name="default-v0")

@@ -8,9 +8,10 @@ import pytest
 from django.urls import reverse
 
 from guessgame.game.models import Drawing
-from guessgame.review.models import ModelActivation, Reprediction, ReviewDecision
-from inference.models import ModelVersion
-from tests.review.conftest import DrawingFactory, UserFactory, make_version
+from guessgame.review.models import Reprediction, ReviewDecision
+from inference import lifecycle
+from inference.models import ModelActivation, ModelVersion
+from tests.factories import DrawingFactory, UserFactory, make_version
 
 pytestmark = pytest.mark.django_db
 Review = Drawing.Review
@@ -267,7 +268,7 @@ def test_the_drawing_page_shows_both_images_and_the_audit_trail(staff_client, st
         "admin:game_round_changelist",
         "admin:review_reviewdecision_changelist",
         "admin:inference_modelversion_changelist",
-        "admin:review_modelactivation_changelist",
+        "admin:inference_modelactivation_changelist",
         "admin:review_reprediction_changelist",
     ],
 )
@@ -291,7 +292,7 @@ def test_the_audit_trail_cannot_be_edited(staff_client, staff):
     [
         CHANGELIST,
         "admin:inference_modelversion_changelist",
-        "admin:review_modelactivation_changelist",
+        "admin:inference_modelactivation_changelist",
         "admin:review_reprediction_changelist",
     ],
 )
@@ -343,23 +344,22 @@ def test_the_admin_cannot_bypass_the_gate(staff_client, tmp_path):
 
 
 def test_model_activations_are_shown_read_only_in_the_admin(staff_client, staff, tmp_path):
-    from guessgame.review import services
 
     ModelVersion.objects.update(is_active=False)  # the shipped one may be active
     versions = []
     for name in ("v-old", "v-new"):
         versions.append(make_version(tmp_path, name))
-        services.model_activate(version=versions[-1], by=staff)
+        lifecycle.activate(version=versions[-1], by=staff)
     change = ModelActivation.objects.get(to_version=versions[1])
 
-    listing = staff_client.get(reverse("admin:review_modelactivation_changelist"))
+    listing = staff_client.get(reverse("admin:inference_modelactivation_changelist"))
     page = listing.content.decode()
     assert "v-old" in page and "v-new" in page and staff.username in page
-    detail = staff_client.get(reverse("admin:review_modelactivation_change", args=[change.pk]))
+    detail = staff_client.get(reverse("admin:inference_modelactivation_change", args=[change.pk]))
     assert detail.status_code == 200
     assert 'name="to_version"' not in detail.content.decode()
-    assert staff_client.get(reverse("admin:review_modelactivation_add")).status_code == 403
+    assert staff_client.get(reverse("admin:inference_modelactivation_add")).status_code == 403
     staff_client.post(
-        reverse("admin:review_modelactivation_delete", args=[change.pk]), {"post": "yes"}
+        reverse("admin:inference_modelactivation_delete", args=[change.pk]), {"post": "yes"}
     )
     assert ModelActivation.objects.filter(pk=change.pk).exists()

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from guessgame.game.models import Drawing
 from guessgame.review import export, services
-from tests.review.conftest import DrawingFactory
+from tests.factories import DrawingFactory
 
 pytestmark = pytest.mark.django_db
 

@@ -17,10 +17,9 @@ from django.core.management import CommandError, call_command
 
 from guessgame.game.models import Drawing
 from guessgame.review import gate, retrain, services
-from guessgame.review.models import ModelActivation
-from inference.models import ModelVersion
+from inference.models import ModelActivation, ModelVersion
 from tests.conftest import eventually
-from tests.review.conftest import DrawingFactory, StaffFactory, UserFactory
+from tests.factories import DrawingFactory, StaffFactory, UserFactory
 
 
 def players(n: int, *, held_out: bool):

@@ -10,7 +10,7 @@ from django.utils import timezone
 from guessgame.game.models import Drawing
 from guessgame.review import selectors, services
 from inference.models import ModelVersion
-from tests.review.conftest import DrawingFactory, StaffFactory
+from tests.factories import DrawingFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
 

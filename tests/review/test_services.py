@@ -10,9 +10,9 @@ from django.utils import timezone
 
 from guessgame.game.models import Drawing
 from guessgame.review import services
-from guessgame.review.models import ModelActivation, Reprediction, ReviewClaim, ReviewDecision
+from guessgame.review.models import Reprediction, ReviewClaim, ReviewDecision
 from inference.models import ModelVersion
-from tests.review.conftest import DrawingFactory, StaffFactory, UserFactory, make_version
+from tests.factories import DrawingFactory, StaffFactory, make_version
 
 pytestmark = pytest.mark.django_db
 Review = Drawing.Review
@@ -237,139 +237,6 @@ def test_repredict_without_an_active_model_is_refused(staff):
 
     drawing.refresh_from_db()
     assert drawing.prediction_status == Drawing.Prediction.DONE
-
-
-def test_activating_and_rolling_back_switch_the_active_version(tmp_path, staff):
-    first = make_version(tmp_path, "v1", active=True)
-    second = make_version(tmp_path, "v2")
-
-    services.model_activate(version=second, by=staff)
-    assert ModelVersion.active() == second
-
-    assert services.model_rollback(by=staff) == first
-    assert ModelVersion.active() == first
-
-
-def test_activating_and_rolling_back_are_recorded_with_who_when_and_which_versions(tmp_path, staff):
-    ModelVersion.objects.update(is_active=False)  # the shipped one may be active
-    first = make_version(tmp_path, "v1")
-    second = make_version(tmp_path, "v2")
-
-    services.model_activate(version=first, by=staff)
-    services.model_activate(version=second, by=staff)
-    services.model_rollback(by=staff)
-
-    changes = list(ModelActivation.objects.exclude(kind="shipped").order_by("pk"))  # migrate's
-    assert [(c.kind, c.from_version, c.to_version, c.changed_by) for c in changes] == [
-        (ModelActivation.Kind.ACTIVATE, None, first, staff),
-        (ModelActivation.Kind.ACTIVATE, first, second, staff),
-        (ModelActivation.Kind.ROLLBACK, second, first, staff),
-    ]
-    first.refresh_from_db()
-    assert changes[-1].changed_at == first.activated_at
-
-
-def test_a_version_the_gate_did_not_accept_goes_live_only_with_a_typed_reason(tmp_path, staff):
-    first = make_version(tmp_path, "v1", active=True)
-    refused = make_version(tmp_path, "v2", verdict="refuse")
-    unjudged = make_version(tmp_path, "v3", verdict=None)
-
-    for version in (refused, unjudged):
-        for reason in ("", "   ", "ok"):
-            with pytest.raises(services.ReviewError, match="type why"):
-                services.model_activate(version=version, by=staff, reason=reason)
-    assert ModelVersion.active() == first
-    assert not ModelActivation.objects.filter(to_version__in=[refused, unjudged]).exists()
-
-    services.model_activate(version=refused, by=staff, reason="hotfix for the 7s, see #42")
-
-    assert ModelVersion.active() == refused
-    change = ModelActivation.objects.get(to_version=refused)
-    assert (change.kind, change.from_version, change.changed_by) == (
-        ModelActivation.Kind.OVERRIDE,
-        first,
-        staff,
-    )
-    assert change.note == "Override of the gate (refuse): hotfix for the 7s, see #42"
-
-
-def test_roll_back_goes_to_the_previous_accepted_version_and_never_toggles(tmp_path, staff):
-    from guessgame.review.selectors import rollback_target
-
-    ModelActivation.objects.all().delete()  # migrate's switch to the shipped model
-    ModelVersion.objects.update(is_active=False)  # the shipped one may be active
-    first = make_version(tmp_path, "v1")
-    second = make_version(tmp_path, "v2")
-    bad = make_version(tmp_path, "v3-refused", verdict="refuse")
-    services.model_activate(version=first, by=staff)
-    services.model_activate(version=second, by=staff)
-    services.model_activate(version=bad, by=staff, reason="trying it on the live traffic")
-
-    assert rollback_target() == second
-    assert services.model_rollback(by=staff) == second
-    assert rollback_target() == first, "the second press goes further back, not to v3"
-    assert services.model_rollback(by=staff) == first
-    assert rollback_target() is None
-    with pytest.raises(services.ReviewError, match="No earlier version"):
-        services.model_rollback(by=staff)
-    assert ModelVersion.active() == first
-
-
-def test_roll_back_skips_versions_the_gate_did_not_accept(tmp_path, staff):
-    ModelActivation.objects.all().delete()  # migrate's switch to the shipped model
-    ModelVersion.objects.update(is_active=False)  # the shipped one may be active
-    good = make_version(tmp_path, "good")
-    unsure = make_version(tmp_path, "unsure", verdict="not enough evidence yet")
-    latest = make_version(tmp_path, "latest")
-    services.model_activate(version=good, by=staff)
-    services.model_activate(version=unsure, by=staff, reason="more data soon, try it")
-    services.model_activate(version=latest, by=staff)
-
-    assert services.model_rollback(by=staff) == good
-
-
-def test_roll_back_refuses_when_the_page_showed_another_target(tmp_path, staff):
-    ModelActivation.objects.all().delete()  # migrate's switch to the shipped model
-    ModelVersion.objects.update(is_active=False)  # the shipped one may be active
-    first, second, third = (make_version(tmp_path, name) for name in ("v1", "v2", "v3"))
-    for version in (first, second, third):
-        services.model_activate(version=version, by=staff)
-
-    with pytest.raises(services.ReviewError, match="now goes to v2, not v1"):
-        services.model_rollback(by=staff, expected=first)
-    assert ModelVersion.active() == third
-
-
-def test_a_retrain_activation_is_recorded_with_the_rules_decision(tmp_path):
-    before = make_version(tmp_path, "v1", active=True)
-    retrained = make_version(tmp_path, "retrain-x")
-
-    services.model_activate_by_retrain(version=retrained, decision="activated: not worse")
-
-    change = ModelActivation.objects.get(to_version=retrained)
-    assert ModelVersion.active() == retrained
-    assert (change.kind, change.from_version, change.changed_by) == (
-        ModelActivation.Kind.RETRAIN,
-        before,
-        None,
-    )
-    assert change.note == "activated: not worse"
-
-
-def test_a_version_without_its_model_file_cannot_be_activated(tmp_path, staff):
-    ModelVersion.objects.update(is_active=False)  # the shipped one may be active
-    version = ModelVersion.objects.create(name="ghost", path=str(tmp_path / "missing"))
-
-    with pytest.raises(services.ReviewError, match="no model file"):
-        services.model_activate(version=version, by=staff)
-    assert ModelVersion.active() is None
-
-
-def test_players_cannot_switch_models(tmp_path):
-    version = make_version(tmp_path, "v1")
-
-    with pytest.raises(PermissionDenied):
-        services.model_activate(version=version, by=UserFactory())
 
 
 @pytest.mark.postgres

@@ -8,9 +8,9 @@ import pytest
 from django.urls import reverse
 
 from guessgame.game.models import Drawing
-from guessgame.review.models import ModelActivation, ReviewDecision
-from inference.models import ModelVersion
-from tests.review.conftest import DrawingFactory, StaffFactory
+from guessgame.review.models import ReviewDecision
+from inference.models import ModelActivation, ModelVersion
+from tests.factories import DrawingFactory, StaffFactory
 
 pytestmark = pytest.mark.django_db
 Review = Drawing.Review

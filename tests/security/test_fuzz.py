@@ -531,7 +531,7 @@ QUERIES = st.dictionaries(FIELD_NAMES, ODD_TEXT, max_size=4)
 @pytest.fixture
 def site(db):
     """A player with a game, a round and a drawing, a member of staff, a model version."""
-    from tests.review.conftest import DrawingFactory, StaffFactory
+    from tests.factories import DrawingFactory, StaffFactory
 
     player = get_user_model().objects.create_user("fuzzer", password="a-long-password-1")
     game = services.game_start(player=player)

@@ -1,4 +1,5 @@
-"""Account forms: sign-up with a username other players will read on the leaderboard."""
+"""Account forms: sign-up with a username other players will read on the leaderboard,
+and the password that confirms deleting an account."""
 
 from __future__ import annotations
 
@@ -7,8 +8,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.forms import UserCreationForm
 from django.core.validators import RegexValidator
 
-GUEST_PREFIX = "guest-"
-"""Guests' accounts are named guest-<random>; nobody signs up with such a name."""
+from guessgame.game.models import GUEST_PREFIX, is_guest
 
 USERNAME_MIN = 3
 USERNAME_MAX = 30
@@ -50,3 +50,21 @@ class SignupForm(UserCreationForm):
         if others.filter(username__iexact=username).exists():
             raise forms.ValidationError(self.NAME_TAKEN)
         return username
+
+
+class AccountDeleteForm(forms.Form):
+    password = forms.CharField(
+        label="Your password", strip=False, widget=forms.PasswordInput(attrs={"autofocus": True})
+    )
+
+    def __init__(self, *args, user, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.user = user
+        if is_guest(user):  # a guest has no password: the button is the confirmation
+            del self.fields["password"]
+
+    def clean_password(self) -> str:
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise forms.ValidationError("That is not your password: nothing was deleted.")
+        return password
