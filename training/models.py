@@ -105,5 +105,3 @@ def logits_of(model: keras.Model) -> keras.Model:
     """The network up to its logits (for fitting the temperature)."""
     return keras.Model(model.inputs, model.get_layer(LOGITS_LAYER).output)
 
-
-BUILDERS = {"seed": build_seed, "default": build_default}

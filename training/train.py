@@ -55,6 +55,7 @@ DATA_WORKERS = 2  # processes drawing the generated sets (spawned: TensorFlow is
 CACHE_DIR = Path(__file__).resolve().parent.parent / "var" / "cache"
 """Generated drawings are kept here, keyed by count, seed and generator source."""
 MODELS = ("seed", "default")
+"""The models ``--model`` names; :func:`build` makes each (``training.models``' builders)."""
 # Fine-tuning (``run(init_from=...)``): the active model learns the players' drawings in
 # minutes, with a replay of MNIST and the generated sets so it forgets nothing.
 FINE_TUNE_EPOCHS = 2
