@@ -104,4 +104,3 @@ def with_temperature(
 def logits_of(model: keras.Model) -> keras.Model:
     """The network up to its logits (for fitting the temperature)."""
     return keras.Model(model.inputs, model.get_layer(LOGITS_LAYER).output)
-
