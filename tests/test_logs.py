@@ -77,7 +77,7 @@ def test_production_lines_are_json_objects_with_the_ids(client, log_lines):
 
     records = [json.loads(line) for line in log_lines.lines()]
     guess = next(r for r in records if "event=live_guess" in r["message"])
-    assert guess["level"] == "INFO" and guess["logger"] == "guessgame.game.views"
+    assert guess["level"] == "INFO" and guess["logger"] == "guessgame.game.api"
     assert guess["request_id"] == "req-abcdefgh" and guess["task_id"] == ""
     assert {"time", "message"} <= set(guess)
 

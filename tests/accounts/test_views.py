@@ -204,3 +204,23 @@ def test_a_guest_deletes_their_account_and_drawings_without_a_password(client):
     assert response.status_code == 302
     assert not get_user_model().objects.filter(pk=guest.pk).exists()
     assert not Drawing.objects.exists()
+
+
+@pytest.mark.parametrize(
+    "username, message",
+    [("a b", "letters, digits"), ("<b>x</b>", "letters, digits"), ("ab", "at least 3")],
+)
+def test_a_bad_username_gets_a_clear_error(client, username, message):
+    response = client.post(
+        reverse("signup"), {"username": username, "password1": PASSWORD, "password2": PASSWORD}
+    )
+    assert response.status_code == 400
+    assert message in response.content.decode()
+    assert not get_user_model().objects.exists()
+
+
+def test_a_username_is_taken_whatever_its_case(client, player):
+    response = client.post(
+        reverse("signup"), {"username": "ADA", "password1": PASSWORD, "password2": PASSWORD}
+    )
+    assert response.status_code == 400 and "taken" in response.content.decode()

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import IntegrityError, connection, transaction
-from django.db.migrations.executor import MigrationExecutor
+from django.db import IntegrityError, transaction
+
+from tests.migrate import latest, migrate
 
 BEFORE = [("game", "0002_drawing_not_digit")]
 AFTER = [("game", "0003_username_unique_whatever_case")]
@@ -17,12 +18,6 @@ def test_the_database_refuses_a_username_that_differs_only_in_case():
 
     with pytest.raises(IntegrityError), transaction.atomic():
         get_user_model().objects.create_user("rAcEnAmE0")
-
-
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
 
 
 @pytest.mark.django_db(transaction=True)
@@ -38,7 +33,7 @@ def test_case_variants_stored_before_are_renamed_and_the_oldest_keeps_its_name(c
         migrate(AFTER)
         # Back to the latest of every app: going back to 0002 also unapplied the later
         # migrations (of game and of apps depending on it) the next tests need.
-        migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+        migrate(latest())
 
     names = dict(get_user_model().objects.values_list("pk", "username"))
     assert names[first.pk] == "RaceName0"

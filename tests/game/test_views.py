@@ -5,7 +5,6 @@ from datetime import timedelta
 from unittest import mock
 
 import pytest
-from django.contrib.auth import get_user_model
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client, override_settings
 from django.urls import reverse
@@ -19,7 +18,6 @@ from inference.client import WorkerUnavailable
 from inference.prediction import Prediction
 from inference.preprocess import DrawingError, preprocess_strokes
 from tests.factories import (
-    PASSWORD,
     drawing_of,
     finish_game,
     not_digit_probabilities,
@@ -196,26 +194,6 @@ def test_the_live_guess_needs_a_csrf_token():
 
 
 # --- accounts -----------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    "username, message",
-    [("a b", "letters, digits"), ("<b>x</b>", "letters, digits"), ("ab", "at least 3")],
-)
-def test_a_bad_username_gets_a_clear_error(client, username, message):
-    response = client.post(
-        reverse("signup"), {"username": username, "password1": PASSWORD, "password2": PASSWORD}
-    )
-    assert response.status_code == 400
-    assert message in response.content.decode()
-    assert not get_user_model().objects.exists()
-
-
-def test_a_username_is_taken_whatever_its_case(client, player):
-    response = client.post(
-        reverse("signup"), {"username": "ADA", "password1": PASSWORD, "password2": PASSWORD}
-    )
-    assert response.status_code == 400 and "taken" in response.content.decode()
 
 
 # --- a scored game: one page, JSON for each step ---------------------------------

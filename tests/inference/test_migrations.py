@@ -4,20 +4,10 @@ rows stay (the table is still review_modelactivation)."""
 from __future__ import annotations
 
 import pytest
-from django.db import connection
-from django.db.migrations.executor import MigrationExecutor
+
+from tests.migrate import latest, migrate
 
 BEFORE = [("inference", "0001_initial"), ("review", "0006_reviewdecision_moved_from_game")]
-
-
-def migrate(targets):
-    executor = MigrationExecutor(connection)
-    executor.migrate(targets)
-    return executor.loader.project_state(targets).apps
-
-
-def latest():
-    return MigrationExecutor(connection).loader.graph.leaf_nodes()
 
 
 @pytest.mark.django_db(transaction=True)

@@ -20,8 +20,8 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from guessgame.game import services
+from guessgame.game.api import STROKES_MAX_BYTES
 from guessgame.game.models import Drawing
-from guessgame.game.views import STROKES_MAX_BYTES
 from inference.canvas import render_strokes
 from inference.preprocess import MAX_BYTES
 
