@@ -11,11 +11,18 @@ the HTML pages.
 from __future__ import annotations
 
 import json
+import logging
 from collections.abc import Callable
 
+from django.db import InterfaceError, OperationalError
 from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpResponse
 from django.template.loader import render_to_string
 from django.views import csrf, defaults
+
+log = logging.getLogger(__name__)
+
+DATABASE_RETRY_SECONDS = 5
+"""Retry-After of the 503 a request gets while the database refuses connections."""
 
 
 def json_error(message: str, status: int = 400, **headers: str) -> JsonResponse:
@@ -95,6 +102,7 @@ ERROR_MESSAGES = {
     413: "The request is too large.",
     429: "Too many requests: please wait a little and try again.",
     500: "Something broke on our side; please try again in a moment.",
+    503: "The game is busy right now; please try again in a moment.",
 }
 
 
@@ -121,4 +129,18 @@ class JsonErrorsMiddleware:
         response["Content-Type"] = "application/json"
         if response.has_header("Content-Length"):
             response["Content-Length"] = str(len(response.content))
+        return response
+
+    def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
+        """The database cannot be reached (down, restarting, or out of connections: "too
+        many clients"): a 503 to retry, not a 500. Nothing was written: the transaction
+        that failed was rolled back."""
+        if not isinstance(exception, OperationalError | InterfaceError):
+            return None
+        log.warning("event=database_unavailable path=%s error=%s", request.path, exception)
+        if wants_json(request):
+            response = json_error(ERROR_MESSAGES[503], 503)
+        else:
+            response = HttpResponse(render_to_string("503.html"), status=503)
+        response["Retry-After"] = str(DATABASE_RETRY_SECONDS)
         return response

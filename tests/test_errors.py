@@ -92,3 +92,24 @@ def test_a_json_error_says_what_went_wrong_with_its_status_and_headers():
 
     assert response.status_code == 429 and response["Retry-After"] == "5"
     assert json.loads(response.content) == {"error": "Slow down."}
+
+
+@pytest.mark.parametrize("accept", ["application/json", "text/html"])
+def test_a_database_out_of_connections_is_a_503_to_retry_not_a_500(client, accept):
+    from unittest import mock
+
+    from django.db import OperationalError
+
+    from guessgame.game.models import Game
+
+    refused = OperationalError("FATAL:  sorry, too many clients already")
+    with mock.patch.object(services, "game_start", side_effect=refused):
+        response = client.post("/play/new", HTTP_ACCEPT=accept)
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == str(errors.DATABASE_RETRY_SECONDS)
+    if accept == "application/json":
+        assert error_of(response, 503) == errors.ERROR_MESSAGES[503]
+    else:
+        assert "The game is busy" in response.content.decode()
+    assert not Game.objects.exists()
