@@ -8,6 +8,7 @@ import pytest
 
 from inference.contract import NOT_DIGIT_CLASS
 from inference.prediction import Prediction
+from tests.inference.drawings import blank_answer
 
 
 def digits_row(digit: int, p: float) -> list[float]:
@@ -92,14 +93,7 @@ def test_a_tie_between_digits_names_the_lower_one():
 
 def test_a_blank_drawing_is_neither_a_digit_nor_not_a_digit():
     prediction = Prediction.blank_drawing(model_version="default-v3")
-    assert prediction.as_json() == {
-        "digit": None,
-        "confidence": 0.0,
-        "probabilities": [0.0] * 10,
-        "blank": True,
-        "not_digit": False,
-        "model_version": "default-v3",
-    }
+    assert prediction.as_json() == blank_answer("default-v3")
 
 
 @pytest.mark.parametrize("count", [0, 9, 12])
