@@ -29,6 +29,7 @@ one greenlet per player, a fraction of a millisecond of CPU per request, on the 
 machine as the servers.
 
     .venv/bin/python bench/bench_players.py [--step-seconds 20] [--max-players 400]
+        [--threads N] [--postgres]
 
 Writes bench/results/players.json. Not a test: the figures depend on what else the
 machine is doing.
@@ -597,6 +598,12 @@ def main() -> None:
     parser.add_argument("--max-players", type=int, default=400, help="Stop the steps here.")
     parser.add_argument("--out", type=Path, default=RESULTS, help="Where to write the JSON.")
     parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="GUNICORN_THREADS for both stacks (default: each stack's own, 32).",
+    )
+    parser.add_argument(
         "--postgres",
         action="store_true",
         help="Fresh PostgreSQL databases on 127.0.0.1:5432 instead of SQLite.",
@@ -609,6 +616,7 @@ def main() -> None:
     stacks = {}
     report: dict = {
         "database": "postgresql" if args.postgres else "sqlite",
+        "gunicorn_threads": args.threads or "each stack's default (32)",
         "target": f"live guess p95 <= {GUESS_P95_MS} ms, errors <= {MAX_ERROR_RATE:.0%}",
         "step_seconds": args.step_seconds,
         "baseline_commit": BASELINE_COMMIT,
@@ -633,6 +641,8 @@ def main() -> None:
                 GUESSGAME_GUEST_RATE="off", GUESSGAME_API_RATE="off",
                 GUESSGAME_SIGNUP_RATE="1000000/h",
             )  # fmt: skip
+            if args.threads:
+                env["GUNICORN_THREADS"] = str(args.threads)
             if database:
                 env["DATABASE_URL"] = database(f"guessgame_players_{name}")
             log = var / "stack.log"
