@@ -474,7 +474,7 @@ def _lock_open_round(round: Round, *, already: str) -> tuple[Game, Round]:
     """The round's game and the round, locked, or AlreadySubmitted(``already``) when the
     round has ended. The row locks serialise two endings of one round on PostgreSQL (a
     recognising guess and a submit, two tabs); the one-to-one constraint settles it on
-    any database. Call inside ``write_transaction()``."""
+    any database. Call inside ``transaction.atomic()``."""
     game = lock_row(Game, round.game_id)
     locked = lock_row(Round, round.pk)
     if locked.scored or Drawing.objects.filter(round=locked).exists():
