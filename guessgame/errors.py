@@ -1,4 +1,8 @@
-"""Error answers that are JSON to scripts and the game's own fetch() calls.
+"""The HTTP edge's error rules: the refusals code raises, and how each is answered.
+
+Code below a view raises a :class:`Refusal` (a sentence for a person and a status); the
+one place that turns it into an answer is ``JsonErrorsMiddleware.process_exception``:
+``{"error": "..."}`` for scripts and the game's own fetch() calls, a page for a browser.
 
 Some bad requests never reach a view: Django's CSRF middleware reads a POST's form
 before any view runs (a multipart body it cannot parse is answered by ``handler400``, a
@@ -10,6 +14,7 @@ the HTML pages.
 
 from __future__ import annotations
 
+import functools
 import json
 import logging
 from collections.abc import Callable
@@ -19,20 +24,46 @@ from django.http import HttpRequest, HttpResponse, JsonResponse, StreamingHttpRe
 from django.template.loader import render_to_string
 from django.views import csrf, defaults
 
+from inference.preprocess import DrawingError
+
 log = logging.getLogger(__name__)
+
+
+class Refusal(Exception):
+    """A request the app declines: ``str(refusal)`` is a sentence for the person who sent
+    it, ``status`` the HTTP status (a subclass sets its own), ``retry_after`` the seconds
+    after which trying again may work, ``fields`` more JSON beside ``"error"`` (where to
+    look instead) and ``headers`` more headers (``Allow``)."""
+
+    status = 400
+    retry_after: int | None = None
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        retry_after: int | None = None,
+        fields: dict | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
+        super().__init__(message)
+        if status is not None:
+            self.status = status
+        if retry_after is not None:
+            self.retry_after = retry_after
+        self.fields = dict(fields or {})
+        self.headers = dict(headers or {})
+
+
+REFUSALS = (Refusal, DrawingError)
+"""What the middleware answers as a refusal. ``DrawingError`` (a PNG or strokes that are no
+drawing) is inference's own: ``inference.preprocess`` stays free of Django because training
+reads pictures with it, so it cannot derive from :class:`Refusal`; it has the same
+``status`` and sentence."""
 
 DATABASE_RETRY_SECONDS = 5
 """Retry-After of the 503 a request gets while the database refuses connections."""
-
-
-def json_error(message: str, status: int = 400, **headers: str) -> JsonResponse:
-    """``{"error": message}`` with ``status``: every 4xx/5xx the app writes for a script
-    or its own pages' fetch() calls. ``headers`` with underscores for dashes
-    (``Retry_After="5"``)."""
-    response = JsonResponse({"error": message}, status=status)
-    for name, value in headers.items():
-        response[name.replace("_", "-")] = value
-    return response
 
 
 def rate_or_none(rate: str | None) -> str | None:
@@ -42,10 +73,24 @@ def rate_or_none(rate: str | None) -> str | None:
     return None if value.lower() in {"off", "none", "0", ""} else value
 
 
+def answers_json(view: Callable) -> Callable:
+    """Mark a view that answers JSON whatever the client asks: its refusals, and the 405
+    or 404 Django answers around it, are JSON too. Put it above the other decorators."""
+
+    @functools.wraps(view)
+    def marked(request: HttpRequest, *args, **kwargs) -> HttpResponse:
+        request.answers_json = True
+        return view(request, *args, **kwargs)
+
+    return marked
+
+
 def wants_json(request: HttpRequest) -> bool:
-    """The API, a .json address, or a client that asks for JSON (the game's fetch() do)."""
+    """The API, a .json address, a view marked :func:`answers_json`, or a client that asks
+    for JSON (the game's fetch() calls do)."""
     return (
-        request.path.startswith("/api/")
+        getattr(request, "answers_json", False)
+        or request.path.startswith("/api/")
         or request.path.endswith(".json")
         or "application/json" in request.headers.get("Accept", "")
     )
@@ -55,7 +100,7 @@ def rate_limited(request: HttpRequest, exception: Exception | None = None) -> Ht
     """django-ratelimit's RATELIMIT_VIEW and every view over its limit: a friendly 429,
     JSON for scripts and the game's fetch() calls."""
     if wants_json(request):
-        return json_error("Too many requests: please wait a little and try again.", 429)
+        return refused(request, Refusal(ERROR_MESSAGES[429], status=429))
     return HttpResponse(render_to_string("429.html", request=request), status=429)
 
 
@@ -81,14 +126,27 @@ def csrf_failure(request: HttpRequest, reason: str = "") -> HttpResponse:
     return csrf.csrf_failure(request, reason=reason)
 
 
-def body_refused(request: HttpRequest, status: int, message: str) -> HttpResponse:
-    """A request body refused unread (guessgame.body_limit): outside Django's middleware,
-    so the page needs no request context, like the 500 page."""
+def refused(request: HttpRequest, refusal: Exception) -> HttpResponse:
+    """The answer to a :data:`REFUSALS` exception: its sentence and status, as JSON or as a
+    page. The page needs no request context (a body refused unread never reaches Django's
+    middleware), like the 500 page."""
+    status = getattr(refusal, "status", 400)
     if wants_json(request):
-        response = JsonResponse({"error": message}, status=status)
+        response = JsonResponse({"error": str(refusal), **getattr(refusal, "fields", {})})
     else:
-        page = render_to_string("body_refused.html", {"status": status, "message": message})
-        response = HttpResponse(page, status=status)
+        page = render_to_string("refused.html", {"status": status, "message": str(refusal)})
+        response = HttpResponse(page)
+    response.status_code = status
+    for name, value in getattr(refusal, "headers", {}).items():
+        response[name] = value
+    if getattr(refusal, "retry_after", None) is not None:
+        response["Retry-After"] = str(refusal.retry_after)
+    return response
+
+
+def body_refused(request: HttpRequest, status: int, message: str) -> HttpResponse:
+    """A request body refused unread (guessgame.body_limit), before Django runs."""
+    response = refused(request, Refusal(message, status=status))
     response["X-Content-Type-Options"] = "nosniff"
     response["Content-Length"] = str(len(response.content))
     return response
@@ -132,14 +190,22 @@ class JsonErrorsMiddleware:
         return response
 
     def process_exception(self, request: HttpRequest, exception: Exception) -> HttpResponse | None:
-        """The database cannot be reached (down, restarting, or out of connections: "too
+        """Every refusal a view lets through is answered here (:func:`refused`). The
+        database cannot be reached (down, restarting, or out of connections: "too
         many clients"): a 503 to retry, not a 500. Nothing was written: the transaction
         that failed was rolled back."""
+        if isinstance(exception, REFUSALS):
+            if getattr(exception, "status", 400) >= 500:
+                log.warning(
+                    "event=refused status=%s path=%s error=%r cause=%r",
+                    exception.status, request.path, str(exception), exception.__cause__,
+                )  # fmt: skip
+            return refused(request, exception)
         if not isinstance(exception, OperationalError | InterfaceError):
             return None
         log.warning("event=database_unavailable path=%s error=%s", request.path, exception)
         if wants_json(request):
-            response = json_error(ERROR_MESSAGES[503], 503)
+            response = refused(request, Refusal(ERROR_MESSAGES[503], status=503))
         else:
             response = HttpResponse(render_to_string("503.html"), status=503)
         response["Retry-After"] = str(DATABASE_RETRY_SECONDS)

@@ -16,6 +16,8 @@ import math
 from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest
 
+from guessgame.errors import Refusal
+
 MAX_NUMBER_CHARS = 40
 """Longest number, in characters, a JSON input may hold: a float's 17 significant digits
 with sign, point and exponent fit with room to spare; a 400-digit integer does not."""
@@ -24,12 +26,8 @@ ID_MAX = 2**63 - 1
 """The largest id a row can have: BigAutoField on PostgreSQL, INTEGER on SQLite."""
 
 
-class BadInput(ValueError):
+class BadInput(Refusal):
     """Input refused before it reaches a service: a sentence for a person and a 4xx."""
-
-    def __init__(self, message: str, *, status: int = 400) -> None:
-        super().__init__(message)
-        self.status = status
 
 
 def _bounded_int(text: str) -> int:

@@ -19,6 +19,7 @@ from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from guessgame import metrics
+from guessgame.errors import Refusal
 from inference.batching import Batcher
 from inference.canvas import Stroke
 from inference.prediction import Prediction
@@ -36,13 +37,45 @@ __all__ = [
 GRACE_SECONDS = 0.5
 """Extra wait for a request beyond the dispatcher's own timeout, which answers first."""
 
+RETRY_SECONDS = 5
+"""Retry-After of a 503 when no worker answered: about one prediction timeout."""
 
-class WorkerUnavailable(RuntimeError):
+
+class WorkerUnavailable(Refusal):
     """No worker answered in time (none running, all busy, or the broker is down)."""
 
+    status = 503
+    retry_after = RETRY_SECONDS
 
-class PredictionFailed(RuntimeError):
-    """A worker took the drawing but could not predict it (e.g. no active model)."""
+    def __init__(
+        self, message: str = "The model is busy right now; please try again in a moment."
+    ) -> None:
+        super().__init__(message)
+
+
+class PredictionFailed(Refusal):
+    """A worker took the drawing but could not predict it (e.g. no active model); what
+    went wrong is the exception's cause, logged, never shown."""
+
+    status = 503
+    retry_after = RETRY_SECONDS
+
+    def __init__(self) -> None:
+        super().__init__("The model could not guess this drawing just now; please try again.")
+
+
+def _no_answer(timeout: float) -> WorkerUnavailable:
+    return WorkerUnavailable(
+        f"The model is busy right now (no prediction worker answered within {timeout:g} s); "
+        "please try again in a moment."
+    )
+
+
+def _unreachable() -> WorkerUnavailable:
+    return WorkerUnavailable(
+        "The model cannot be reached right now (the prediction queue is down); "
+        "please try again in a moment."
+    )
 
 
 def batching_enabled() -> bool:
@@ -75,15 +108,15 @@ def send_to_worker(batch: list[str], *, timeout: float) -> dict:
         # Whatever the sending side raises (kombu's OperationalError, redis-py's
         # ConnectionError, the result backend's "retry limit exceeded" RuntimeError when
         # it cannot subscribe), the queue is out of reach: a 503, never a 500.
-        raise WorkerUnavailable("The prediction queue cannot be reached.") from exc
+        raise _unreachable() from exc
     try:
         return result.get(timeout=timeout)
     except CeleryTimeout as exc:
-        raise WorkerUnavailable(f"No prediction worker answered within {timeout:g} s.") from exc
+        raise _no_answer(timeout) from exc
     except (BrokerError, RedisConnectionError, RedisTimeoutError) as exc:
-        raise WorkerUnavailable("The prediction queue cannot be reached.") from exc
+        raise _unreachable() from exc
     except Exception as exc:  # the task's own error, re-raised by Celery
-        raise PredictionFailed(f"The prediction failed: {exc}") from exc
+        raise PredictionFailed() from exc
 
 
 _batcher: Batcher | None = None
@@ -169,9 +202,9 @@ def _predict(
     try:
         probabilities, version = future.result(timeout=timeout + GRACE_SECONDS)
     except FutureTimeout as exc:
-        raise WorkerUnavailable(f"No prediction worker answered within {timeout:g} s.") from exc
+        raise _no_answer(timeout) from exc
     except (WorkerUnavailable, PredictionFailed):
         raise
     except Exception as exc:  # e.g. a batch answered with the wrong number of rows
-        raise PredictionFailed(f"The prediction failed: {exc}") from exc
+        raise PredictionFailed() from exc
     return drawing, Prediction.from_probabilities(probabilities, model_version=version)

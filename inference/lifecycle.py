@@ -13,6 +13,7 @@ import logging
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 
+from guessgame.errors import Refusal
 from inference.models import ModelActivation, ModelVersion
 
 log = logging.getLogger(__name__)
@@ -21,7 +22,7 @@ OVERRIDE_REASON_MIN_CHARS = 10
 """An override's reason must say something ("ok" is not a reason)."""
 
 
-class SwitchRefused(ValueError):
+class SwitchRefused(Refusal):
     """A switch that cannot be made; ``str(error)`` is a sentence for the staff member."""
 
 

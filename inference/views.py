@@ -21,8 +21,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 from django_ratelimit.core import get_usage
 
-from guessgame.errors import json_error, rate_or_none
-from inference.client import PredictionFailed, WorkerUnavailable, predict_png
+from guessgame.errors import Refusal, rate_or_none
+from inference.client import predict_png
 from inference.preprocess import MAX_BYTES, DrawingError
 
 log = logging.getLogger(__name__)
@@ -80,37 +80,29 @@ def read_png(request: HttpRequest) -> bytes:
 def predict(request: HttpRequest) -> JsonResponse:
     """POST /api/v1/predict: the digit, confidence, 10 probabilities, blank, model version."""
     if request.method != "POST":
-        return json_error("Use POST with a PNG drawing to get a prediction.", 405, Allow="POST")
+        raise Refusal(
+            "Use POST with a PNG drawing to get a prediction.", status=405,
+            headers={"Allow": "POST"},
+        )  # fmt: skip
     wait = api_rate_wait(request)
     if wait is not None:
-        return json_error(
+        raise Refusal(
             f"Too many predictions from this client: the limit is {settings.API_RATE}; "
             f"try again in {wait} s.",
-            429,
-            Retry_After=str(wait),
+            status=429,
+            retry_after=wait,
         )
     try:
         length = int(request.META.get("CONTENT_LENGTH") or 0)
-    except ValueError:
-        return json_error("The Content-Length header is not a number.")
+    except ValueError as exc:
+        raise Refusal("The Content-Length header is not a number.") from exc
     # Refuse before reading (guessgame.body_limit already does, in front of Django).
     if length > settings.REQUEST_MAX_BYTES:
-        return json_error(
-            f"The request is too large: {length:,} bytes, the limit is {MAX_BYTES:,}.", 413
+        raise Refusal(
+            f"The request is too large: {length:,} bytes, the limit is {MAX_BYTES:,}.",
+            status=413,
         )
-    try:
-        prediction = predict_png(read_png(request))
-    except DrawingError as exc:
-        return json_error(str(exc), exc.status)
-    except WorkerUnavailable as exc:
-        log.warning("event=predict_unavailable error=%r", str(exc))
-        return json_error(
-            "No prediction worker answered in time; please try again shortly.", 503,
-            Retry_After="5",
-        )  # fmt: skip
-    except PredictionFailed as exc:
-        log.error("event=predict_failed error=%r", str(exc))
-        return json_error("The prediction service could not predict this drawing now.", 503)
+    prediction = predict_png(read_png(request))
     log.info(
         "event=api_predict digit=%s not_digit=%s blank=%s confidence=%.2f model=%s",
         prediction.digit,
@@ -132,7 +124,9 @@ def openapi_document() -> dict:
 def openapi(request: HttpRequest) -> JsonResponse:
     """GET /api/v1/openapi.json: the OpenAPI 3.1 description of this API."""
     if request.method not in {"GET", "HEAD"}:
-        return json_error("Use GET to read the API description.", 405, Allow="GET, HEAD")
+        raise Refusal(
+            "Use GET to read the API description.", status=405, headers={"Allow": "GET, HEAD"}
+        )
     return JsonResponse(openapi_document())
 
 

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import json
+from unittest import mock
 
 import pytest
 from django.contrib.auth import get_user_model
@@ -87,17 +88,76 @@ def test_a_rate_setting_is_read_one_way_everywhere(setting, limit):
     assert errors.rate_or_none(setting) == limit
 
 
-def test_a_json_error_says_what_went_wrong_with_its_status_and_headers():
-    response = errors.json_error("Slow down.", 429, Retry_After="5")
+def test_a_json_error_says_what_went_wrong_with_its_status_and_headers(rf):
+    request = rf.post("/api/v1/predict")
+    refusal = errors.Refusal("Slow down.", status=429, retry_after=5, headers={"Allow": "POST"})
+
+    response = errors.refused(request, refusal)
 
     assert response.status_code == 429 and response["Retry-After"] == "5"
+    assert response["Allow"] == "POST"
     assert json.loads(response.content) == {"error": "Slow down."}
+
+
+def game_over() -> errors.Refusal:
+    return errors.Refusal(
+        "This game is over.", status=409, retry_after=3, fields={"next_url": "/play/new"}
+    )
+
+
+def test_a_refusal_raised_below_a_view_is_answered_as_json_in_one_place(client):
+    with mock.patch.object(services, "game_start", side_effect=game_over()):
+        response = client.post("/play/new", HTTP_ACCEPT="application/json")
+
+    assert response.status_code == 409 and response["Retry-After"] == "3"
+    assert response.json() == {"error": "This game is over.", "next_url": "/play/new"}
+
+
+def test_a_refusal_is_a_page_with_its_sentence_for_a_browser(client):
+    with mock.patch.object(services, "game_start", side_effect=game_over()):
+        response = client.post("/play/new", HTTP_ACCEPT="text/html")
+
+    page = response.content.decode()
+    assert response.status_code == 409 and response["Content-Type"].startswith("text/html")
+    assert "This game is over." in page and "That is already done" in page
+
+
+def test_a_view_that_answers_json_refuses_in_json_whatever_the_client_accepts(logged_in):
+    response = logged_in.post("/rounds/999999/guess", HTTP_ACCEPT="text/html")
+
+    assert error_of(response, 404)
+
+
+def test_a_refusal_of_the_servers_own_doing_is_logged_with_its_cause(client, caplog):
+    from inference.client import PredictionFailed
+
+    try:
+        raise PredictionFailed() from RuntimeError("No model version is active")
+    except PredictionFailed as failed:
+        refusal = failed
+    with mock.patch.object(services, "game_start", side_effect=refusal):
+        response = client.post("/play/new", HTTP_ACCEPT="application/json")
+
+    assert error_of(response, 503) == str(refusal)
+    assert "No model version is active" in caplog.text and "event=refused" in caplog.text
+
+
+def test_every_refusal_of_the_app_is_one_hierarchy():
+    from guessgame.inputs import BadInput
+    from guessgame.review.services import ReviewError
+    from inference.client import PredictionFailed, WorkerUnavailable
+    from inference.lifecycle import SwitchRefused
+    from inference.preprocess import DrawingError
+
+    for refusal in (services.GameError, BadInput, ReviewError, SwitchRefused):
+        assert issubclass(refusal, errors.Refusal)
+    for busy in (WorkerUnavailable, PredictionFailed):
+        assert issubclass(busy, errors.Refusal) and busy.status == 503 and busy.retry_after
+    assert issubclass(DrawingError, errors.REFUSALS)
 
 
 @pytest.mark.parametrize("accept", ["application/json", "text/html"])
 def test_a_database_out_of_connections_is_a_503_to_retry_not_a_500(client, accept):
-    from unittest import mock
-
     from django.db import OperationalError
 
     from guessgame.game.models import Game

@@ -1,7 +1,7 @@
 """The game's JSON: free draw's live guess (a PNG, never stored) and the one-page game's
 calls (its state, a round's start, live guesses from strokes, the bell, the outcome).
-Thin like the pages: read the request, call a service or selector, answer JSON with the
-HTTP error rules of ``guessgame.errors``."""
+Thin like the pages: read the request, call a service or selector, answer JSON; a refusal
+(``guessgame.errors.Refusal``, raised here or below) is answered by ``guessgame.errors``."""
 
 from __future__ import annotations
 
@@ -18,11 +18,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 from django_ratelimit.decorators import ratelimit
 
-from guessgame.errors import json_error, rate_or_none
+from guessgame.errors import Refusal, answers_json, rate_or_none
 from guessgame.game import access, selectors, services, words
 from guessgame.game.models import Drawing, Game, Round
-from guessgame.inputs import BadInput, parse_json
-from inference.preprocess import MAX_BYTES, DrawingError
+from guessgame.inputs import parse_json
+from inference.preprocess import MAX_BYTES
 
 log = logging.getLogger(__name__)
 
@@ -32,25 +32,28 @@ def _api_rate(group: str, request: HttpRequest) -> str | None:
     return rate_or_none(settings.API_RATE)
 
 
+class TooManyGuesses(Refusal):
+    status = 429
+
+    def __init__(self) -> None:
+        super().__init__("Too many guesses: please slow down a little.")
+
+
+@answers_json
 @require_POST
 @ratelimit(key="ip", rate=_api_rate, method="POST", block=False)
 def live_guess(request: HttpRequest) -> JsonResponse:
     """The model's guess for the canvas as it is now: never stored, never scored."""
-    from inference.client import PredictionFailed, WorkerUnavailable, predict_png
+    from inference.client import predict_png
 
     if getattr(request, "limited", False):
-        return json_error("Too many guesses: please slow down a little.", 429)
+        raise TooManyGuesses()
     upload = request.FILES.get("image")
     if upload is None:
-        return json_error("Send the drawing as a PNG file named 'image'.", 400)
+        raise Refusal("Send the drawing as a PNG file named 'image'.")
     if upload.size > MAX_BYTES:
-        return json_error(f"The drawing is too large: the limit is {MAX_BYTES:,} bytes.", 413)
-    try:
-        prediction = predict_png(upload.read())
-    except DrawingError as exc:
-        return json_error(str(exc), exc.status)
-    except (WorkerUnavailable, PredictionFailed):
-        return json_error("The model is busy right now; your guess will come back shortly.", 503)
+        raise Refusal(f"The drawing is too large: the limit is {MAX_BYTES:,} bytes.", status=413)
+    prediction = predict_png(upload.read())
     if prediction.blank:
         log.info("event=live_guess blank=true")
         return JsonResponse({"blank": True, "message": "Draw something first."})
@@ -128,6 +131,7 @@ def _game_state(game: Game) -> dict:
     }
 
 
+@answers_json
 @never_cache
 @require_GET
 @login_required
@@ -135,15 +139,12 @@ def game_state(request: HttpRequest, game_id: int) -> JsonResponse:
     return JsonResponse(_game_state(access.own_game(request, game_id)))
 
 
+@answers_json
 @require_POST
 @login_required
 def round_begin(request: HttpRequest, round_id: int) -> JsonResponse:
     """Start the round's clock (the player tapped Start) and reveal its target."""
-    round = access.own_round(request, round_id)
-    try:
-        round = services.round_begin(round=round, player=request.user)
-    except services.GameError as exc:
-        return json_error(str(exc), exc.status)
+    round = services.round_begin(round=access.own_round(request, round_id), player=request.user)
     return JsonResponse(_round_state(round, now=timezone.now()))
 
 
@@ -162,11 +163,11 @@ def _read_strokes(request: HttpRequest) -> object:
     except ValueError:
         length = 0
     if length > STROKES_MAX_BYTES:
-        raise services.GameError(
+        raise Refusal(
             f"The strokes are too large: the limit is {STROKES_MAX_BYTES:,} bytes.", status=413
         )
     if request.content_type != "application/json":
-        raise services.GameError(
+        raise Refusal(
             'Send the drawing as JSON, {"strokes": [[[x...], [y...], [t ms...]], ...]}: '
             "the server draws your strokes itself and takes no picture.",
             status=415,
@@ -176,11 +177,9 @@ def _read_strokes(request: HttpRequest) -> object:
             request.body, what="The strokes", max_bytes=STROKES_MAX_BYTES, max_depth=STROKES_DEPTH
         )
     except RequestDataTooBig as exc:
-        raise services.GameError("The strokes are too large to store.", status=413) from exc
-    except BadInput as exc:
-        raise services.GameError(str(exc), status=exc.status) from exc
+        raise Refusal("The strokes are too large to store.", status=413) from exc
     if not isinstance(body, dict) or "strokes" not in body:
-        raise services.GameError('Send the drawing as {"strokes": [...]}.')
+        raise Refusal('Send the drawing as {"strokes": [...]}.')
     return body["strokes"]
 
 
@@ -191,24 +190,18 @@ def _points(guess: services.RoundGuess) -> dict:
     return {"points": score.total, "game_score": guess.game_score, "breakdown": breakdown}
 
 
+@answers_json
 @require_POST
 @login_required
 @ratelimit(key="user_or_ip", rate=_api_rate, method="POST", block=False)
 def round_guess(request: HttpRequest, round_id: int) -> JsonResponse:
     """The model's live guess of the round's drawing; names the target, ends the round."""
-    from inference.client import PredictionFailed, WorkerUnavailable
-
     if getattr(request, "limited", False):
-        return json_error("Too many guesses: please slow down a little.", 429)
-    try:
-        guess = services.round_guess(
-            round=access.own_round(request, round_id), player=request.user,
-            strokes=_read_strokes(request),
-        )  # fmt: skip
-    except (services.GameError, DrawingError) as exc:
-        return json_error(str(exc), exc.status)
-    except (WorkerUnavailable, PredictionFailed):
-        return json_error("The model is busy right now; asking again in a moment.", 503)
+        raise TooManyGuesses()
+    guess = services.round_guess(
+        round=access.own_round(request, round_id), player=request.user,
+        strokes=_read_strokes(request),
+    )  # fmt: skip
     prediction = guess.prediction
     answer = {
         "blank": prediction.blank,
@@ -226,6 +219,7 @@ def round_guess(request: HttpRequest, round_id: int) -> JsonResponse:
     return JsonResponse(answer)
 
 
+@answers_json
 @require_POST
 @login_required
 def round_submit(request: HttpRequest, round_id: int) -> JsonResponse:
@@ -238,9 +232,7 @@ def round_submit(request: HttpRequest, round_id: int) -> JsonResponse:
             round=round, player=request.user, strokes=_read_strokes(request)
         )
     except services.AlreadySubmitted as exc:
-        return JsonResponse({"error": str(exc), "result_url": result_url}, status=exc.status)
-    except (services.GameError, DrawingError) as exc:
-        return json_error(str(exc), exc.status)
+        raise services.AlreadySubmitted(str(exc), fields={"result_url": result_url}) from exc
     if drawing is None:
         return JsonResponse({"drawing": None, "late": False, "result_url": result_url})
     return JsonResponse(
@@ -262,6 +254,7 @@ def round_outcome_json(round: Round) -> dict:
     return answer
 
 
+@answers_json
 @never_cache
 @require_GET
 @login_required

@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from guessgame import metrics
 from guessgame.db import lock_row
+from guessgame.errors import Refusal
 from guessgame.game import constants
 from guessgame.game.models import GUEST_PREFIX, Drawing, Game, Guest, Round
 from guessgame.game.scoring import RoundPlay, RoundScore, score_game
@@ -46,15 +47,8 @@ MAX_STROKE_MS = 10 * 60 * 1000
 """A drawing's timings stop here, in milliseconds."""
 
 
-class GameError(Exception):
-    """A refusal with a sentence for the player and the HTTP status to answer."""
-
-    status = 400
-
-    def __init__(self, message: str, *, status: int | None = None) -> None:
-        super().__init__(message)
-        if status is not None:
-            self.status = status
+class GameError(Refusal):
+    """The game refuses a move: a sentence for the player and the HTTP status."""
 
 
 class AlreadySubmitted(GameError):

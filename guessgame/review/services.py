@@ -20,6 +20,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from guessgame.errors import Refusal
 from guessgame.game.models import Drawing
 from guessgame.review.models import (
     Reprediction,
@@ -35,7 +36,7 @@ Review = Drawing.Review
 Drawings = Iterable[Drawing | int]
 
 
-class ReviewError(ValueError):
+class ReviewError(Refusal):
     """A decision that cannot be made; ``str(error)`` is a sentence for the reviewer."""
 
 

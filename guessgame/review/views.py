@@ -15,7 +15,7 @@ from django.http import FileResponse, Http404, HttpRequest, HttpResponse, JsonRe
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_POST
 
-from guessgame.errors import json_error
+from guessgame.errors import Refusal, answers_json
 from guessgame.game.models import Drawing
 from guessgame.inputs import BadInput, read_json_body, row_id
 from guessgame.review import charts, selectors, services
@@ -83,49 +83,50 @@ def _drawing_json(drawing: Drawing) -> dict:
     }
 
 
+DECISIONS = {
+    "approve": services.review_approve,
+    "reject": services.review_reject,
+    "relabel": services.review_relabel,
+}
+
+
+def _decision(request: HttpRequest, *, example: str) -> tuple[dict, Drawing]:
+    """A decision's JSON body and the drawing it names, or a refusal that shows ``example``."""
+    try:
+        body = read_json_body(request, max_bytes=DECISION_MAX_BYTES, max_depth=DECISION_DEPTH)
+    except BadInput as exc:
+        raise BadInput(f"{exc} Send a JSON object such as {example}.", status=exc.status) from exc
+    if not isinstance(body, dict):
+        raise BadInput(f"The request body must be a JSON object such as {example}.")
+    drawing_id = body.get("drawing")
+    if isinstance(drawing_id, bool) or not isinstance(drawing_id, int):
+        raise BadInput("Say which drawing: a numeric 'drawing' id.")
+    drawing_id = row_id(drawing_id)
+    drawing = None if drawing_id is None else Drawing.objects.filter(pk=drawing_id).first()
+    if drawing is None:
+        raise BadInput("This drawing does not exist (any more).", status=404)
+    return body, drawing
+
+
+@answers_json
 @staff_member_required
 @require_POST
 def review_decide(request: HttpRequest) -> JsonResponse:
     """One key press: ``{"drawing": id, "action": "approve"|"reject"|"relabel", "label": d}``."""
-    try:
-        body = read_json_body(request, max_bytes=DECISION_MAX_BYTES, max_depth=DECISION_DEPTH)
-    except BadInput as exc:
-        return json_error(f"{exc} Send a JSON object such as {DECISION_EXAMPLE}.", exc.status)
-    if not isinstance(body, dict):
-        return json_error(f"The request body must be a JSON object such as {DECISION_EXAMPLE}.")
-    drawing_id = body.get("drawing")
-    if isinstance(drawing_id, bool) or not isinstance(drawing_id, int):
-        return json_error("Say which drawing: a numeric 'drawing' id.")
-    drawing_id = row_id(drawing_id)
-    drawing = None if drawing_id is None else Drawing.objects.filter(pk=drawing_id).first()
-    if drawing is None:
-        return json_error("This drawing does not exist (any more).", status=404)
+    body, drawing = _decision(request, example=DECISION_EXAMPLE)
     action = body.get("action")
-    # Changing a drawing another reviewer relabelled takes an explicit "overwrite_relabel".
-    overwrite = body.get("overwrite_relabel") is True
-    try:
-        if action == "approve":
-            done = services.review_approve(
-                drawings=[drawing], reviewer=request.user, overwrite_relabels=overwrite
-            )
-        elif action == "reject":
-            done = services.review_reject(
-                drawings=[drawing], reviewer=request.user, overwrite_relabels=overwrite
-            )
-        elif action == "relabel":
-            done = services.review_relabel(
-                drawings=[drawing],
-                label=body.get("label"),
-                reviewer=request.user,
-                overwrite_relabels=overwrite,
-            )
-        else:
-            return json_error("The action must be 'approve', 'reject' or 'relabel'.")
-    except services.ReviewError as exc:
-        return json_error(str(exc))
+    decide = DECISIONS.get(action) if isinstance(action, str) else None
+    if decide is None:
+        raise Refusal("The action must be 'approve', 'reject' or 'relabel'.")
+    label = {"label": body.get("label")} if action == "relabel" else {}
+    done = decide(
+        drawings=[drawing], reviewer=request.user,
+        # Changing a drawing another reviewer relabelled takes an explicit "overwrite_relabel".
+        overwrite_relabels=body.get("overwrite_relabel") is True, **label,
+    )  # fmt: skip
     drawing.refresh_from_db()
     if done.skipped_relabelled:
-        return json_error(
+        raise Refusal(
             f"Drawing {drawing.pk} was relabelled to {drawing.reviewed_label} by another "
             'reviewer; send "overwrite_relabel": true to change it anyway.',
             status=409,
@@ -135,21 +136,17 @@ def review_decide(request: HttpRequest) -> JsonResponse:
     )
 
 
+@answers_json
 @staff_member_required
 @require_POST
 def review_skip(request: HttpRequest) -> JsonResponse:
     """S ("unsure"): pass the drawing on to another reviewer; ``{"drawing": id}``."""
-    try:
-        body = read_json_body(request, max_bytes=DECISION_MAX_BYTES, max_depth=DECISION_DEPTH)
-    except BadInput as exc:
-        return json_error(f'{exc} Send a JSON object such as {{"drawing": 12}}.', exc.status)
-    drawing_id = row_id(body.get("drawing")) if isinstance(body, dict) else None
-    if drawing_id is None or not Drawing.objects.filter(pk=drawing_id).exists():
-        return json_error("Say which drawing: a numeric 'drawing' id that exists.", 404)
-    services.review_skip(drawing=drawing_id, reviewer=request.user)
-    return JsonResponse({"skipped": drawing_id})
+    _, drawing = _decision(request, example='{"drawing": 12}')
+    services.review_skip(drawing=drawing.pk, reviewer=request.user)
+    return JsonResponse({"skipped": drawing.pk})
 
 
+@answers_json
 @staff_member_required
 @require_POST
 def review_undo(request: HttpRequest) -> JsonResponse:

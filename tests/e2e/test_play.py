@@ -299,7 +299,7 @@ def test_a_busy_model_is_said_plainly_and_the_sound_toggle_is_remembered(
     assert page.evaluate("localStorage.getItem('guessgame.voice')") == "off"
 
     start_round(page, 1)
-    busy = WorkerUnavailable("no worker answered")
+    busy = WorkerUnavailable()
     with mock.patch("inference.client.predict_strokes", side_effect=busy) as predict:
         draw_digit(page, 8)
         expect(page.locator("#guess-main")).to_have_text("The model is busy")

@@ -178,7 +178,7 @@ def test_a_bad_image_gets_the_preprocessing_message(client):
 
 
 def test_the_page_says_the_model_is_busy_when_no_worker_answers(client):
-    with mock.patch("inference.client.predict_png", side_effect=WorkerUnavailable("none")):
+    with mock.patch("inference.client.predict_png", side_effect=WorkerUnavailable()):
         response = client.post(reverse("live_guess"), {"image": png_upload(b"x")})
     assert response.status_code == 503 and "busy" in response.json()["error"]
 
@@ -305,7 +305,7 @@ def test_a_busy_model_is_a_503_the_page_can_retry(logged_in, player, queued):
     round = game.rounds.get(number=1)
     start_round(logged_in, round)
     drawn_seconds_ago(round, 4)
-    with mock.patch("inference.client.predict_strokes", side_effect=WorkerUnavailable("none")):
+    with mock.patch("inference.client.predict_strokes", side_effect=WorkerUnavailable()):
         response = post_strokes(logged_in, "round_guess", round)
     assert response.status_code == 503 and "busy" in response.json()["error"]
 

@@ -137,7 +137,11 @@ def test_s_passes_a_drawing_on_to_another_reviewer(staff_client, staff):
     bad = staff_client.post(
         reverse("review:skip"), {"drawing": "x"}, content_type="application/json"
     )
-    assert bad.status_code == 404 and "numeric 'drawing' id" in bad.json()["error"]
+    assert bad.status_code == 400 and "numeric 'drawing' id" in bad.json()["error"]
+    gone = staff_client.post(
+        reverse("review:skip"), {"drawing": 2**40}, content_type="application/json"
+    )
+    assert gone.status_code == 404 and "does not exist" in gone.json()["error"]
 
 
 def test_a_decision_on_a_drawing_another_reviewer_relabelled_is_refused(staff_client):
