@@ -1,6 +1,5 @@
 """/healthz (load balancers) and /readyz (operators): cheap, flood-safe, and discreet."""
 
-import threading
 import time
 
 import pytest
@@ -8,6 +7,7 @@ import redis
 from django.contrib.auth import get_user_model
 
 from guessgame import health, heartbeat
+from tests.concurrency import at_once
 from tests.conftest import ROOT, free_port, start_redis_server
 
 ALL_UP = {
@@ -206,11 +206,7 @@ def test_a_flood_of_concurrent_probes_runs_the_checks_once(client, monkeypatch):
 
         statuses.append(Client().get("/healthz").status_code)
 
-    threads = [threading.Thread(target=probe) for _ in range(32)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
+    assert at_once(probe, [()] * 32) == []
 
     assert statuses == [200] * 32
     assert len(calls) == 2  # the first snapshot, then one refresh for all 32

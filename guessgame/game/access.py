@@ -1,12 +1,13 @@
-"""What the signed-in player may open: their own games and rounds, and a round's
-target only once its clock runs. Everything else is a 404, so nobody learns what exists."""
+"""What the signed-in player may open: their own games, rounds and drawings (staff: every
+drawing), and a round's target only once its clock runs. Everything else is a 404, so
+nobody learns what exists."""
 
 from __future__ import annotations
 
 from django.http import Http404, HttpRequest
 from django.shortcuts import get_object_or_404
 
-from guessgame.game.models import Game, Round
+from guessgame.game.models import Drawing, Game, Round
 
 
 def own_game(request: HttpRequest, game_id: int) -> Game:
@@ -25,3 +26,11 @@ def revealed_round(request: HttpRequest, round_id: int) -> Round:
     if not round.is_revealed:
         raise Http404("No such round yet.")
     return round
+
+
+def own_drawing(request: HttpRequest, drawing_id: int) -> Drawing:
+    """A stored drawing, for its player and for staff only."""
+    drawing = get_object_or_404(Drawing, pk=drawing_id)
+    if drawing.player_id != request.user.pk and not request.user.is_staff:
+        raise Http404("No such drawing.")
+    return drawing

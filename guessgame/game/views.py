@@ -245,24 +245,21 @@ def game_summary(request: HttpRequest, game_id: int) -> HttpResponse:
 @login_required
 def drawing_png(request: HttpRequest, drawing_id: int) -> HttpResponse:
     """A stored drawing, for its player and for staff only."""
-    drawing = get_object_or_404(Drawing, pk=drawing_id)
-    if drawing.player_id != request.user.pk and not request.user.is_staff:
-        raise Http404("No such drawing.")
-    response = HttpResponse(bytes(drawing.image_png), content_type="image/png")
-    response["Cache-Control"] = "private, max-age=3600"
-    return response
+    return _private_png(bytes(access.own_drawing(request, drawing_id).image_png))
 
 
 @require_GET
 @login_required
 def drawing_seen_png(request: HttpRequest, drawing_id: int) -> HttpResponse:
     """What the model saw of a stored drawing: its 28x28 input, white ink on black."""
-    drawing = get_object_or_404(Drawing, pk=drawing_id)
-    if drawing.player_id != request.user.pk and not request.user.is_staff:
-        raise Http404("No such drawing.")
-    png = drawing.pixels_png()
+    png = access.own_drawing(request, drawing_id).pixels_png()
     if png is None:
         raise Http404("The model has not seen this drawing.")
+    return _private_png(png)
+
+
+def _private_png(png: bytes) -> HttpResponse:
+    """A player's picture: the browser may keep it an hour, no shared cache may."""
     response = HttpResponse(png, content_type="image/png")
     response["Cache-Control"] = "private, max-age=3600"
     return response

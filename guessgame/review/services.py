@@ -81,7 +81,7 @@ class Decided:
 
 
 def _decide(
-    *, drawings: Drawings, reviewer, decision_for, overwrite_relabels: bool = False
+    decision_for, drawings: Drawings, reviewer, overwrite_relabels: bool = False
 ) -> Decided:
     """Apply ``decision_for(drawing) -> (status, reviewed_label)`` to each drawing, audited.
 
@@ -140,12 +140,7 @@ def _decide(
 
 def review_approve(*, drawings: Drawings, reviewer, overwrite_relabels: bool = False) -> Decided:
     """The round's label is right: the drawing is good training data as it is."""
-    return _decide(
-        drawings=drawings,
-        reviewer=reviewer,
-        decision_for=lambda d: (Review.APPROVED, None),
-        overwrite_relabels=overwrite_relabels,
-    )
+    return _decide(lambda d: (Review.APPROVED, None), drawings, reviewer, overwrite_relabels)
 
 
 def review_relabel(
@@ -162,22 +157,12 @@ def review_relabel(
             return Review.APPROVED, None
         return Review.RELABELLED, label
 
-    return _decide(
-        drawings=drawings,
-        reviewer=reviewer,
-        decision_for=decision_for,
-        overwrite_relabels=overwrite_relabels,
-    )
+    return _decide(decision_for, drawings, reviewer, overwrite_relabels)
 
 
 def review_reject(*, drawings: Drawings, reviewer, overwrite_relabels: bool = False) -> Decided:
     """Not a digit, or abuse: never exported, never trained on."""
-    return _decide(
-        drawings=drawings,
-        reviewer=reviewer,
-        decision_for=lambda d: (Review.REJECTED, None),
-        overwrite_relabels=overwrite_relabels,
-    )
+    return _decide(lambda d: (Review.REJECTED, None), drawings, reviewer, overwrite_relabels)
 
 
 CLAIM_MINUTES = 15

@@ -5,12 +5,12 @@ import threading
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.db import connection
 from django.test import Client, override_settings
 from django.urls import reverse
 
 from guessgame.game import selectors
 from guessgame.game.models import Drawing, Game, is_guest
+from tests.concurrency import at_once
 from tests.factories import PASSWORD, finish_game
 
 pytestmark = pytest.mark.django_db
@@ -44,18 +44,11 @@ def test_concurrent_sign_ups_of_one_name_in_four_cases_make_one_account(monkeypa
     responses = {}
 
     def sign_up(name: str) -> None:
-        try:
-            responses[name] = Client().post(
-                reverse("signup"), {"username": name, "password1": PASSWORD, "password2": PASSWORD}
-            )
-        finally:
-            connection.close()
+        responses[name] = Client().post(
+            reverse("signup"), {"username": name, "password1": PASSWORD, "password2": PASSWORD}
+        )
 
-    threads = [threading.Thread(target=sign_up, args=(name,)) for name in names]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    assert at_once(sign_up, [(name,) for name in names], timeout=120) == []
 
     assert get_user_model().objects.filter(username__iexact="racename0").count() == 1
     refused = [r for r in responses.values() if r.status_code != 302]

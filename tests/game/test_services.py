@@ -1,16 +1,16 @@
-import threading
 from datetime import timedelta
 from unittest import mock
 
 import numpy as np
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.utils import timezone
 
 from guessgame.game import constants, scoring, services
 from guessgame.game.models import Drawing, Game, Round
 from inference.canvas import render_strokes
 from inference.preprocess import preprocess_strokes
+from tests.concurrency import at_once
 from tests.factories import (
     drawing_of,
     finish_game,
@@ -431,12 +431,10 @@ def test_two_concurrent_submissions_of_a_round_count_once(player, queued):
     game = services.game_start(player=player)
     round = first_round(game)
     _, strokes = drawing_of(round.target)
-    barrier = threading.Barrier(2)
     outcomes = []
 
     def attempt():
         try:
-            barrier.wait()
             services.round_submit(
                 round=Round.objects.select_related("game").get(pk=round.pk),
                 player=player,
@@ -446,14 +444,8 @@ def test_two_concurrent_submissions_of_a_round_count_once(player, queued):
             outcomes.append("stored")
         except services.AlreadySubmitted:
             outcomes.append("already")
-        finally:
-            connections.close_all()
 
-    threads = [threading.Thread(target=attempt) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
+    assert at_once(attempt) == []
     assert sorted(outcomes) == ["already", "stored"]
     assert Drawing.objects.filter(round=round).count() == 1
 
@@ -465,24 +457,14 @@ def test_two_rounds_scored_at_once_keep_the_right_total(player, queued):
     for _ in range(2):
         round = first_round(game)
         drawings.append(submit(Round.objects.select_related("game").get(pk=round.pk), player))
-    barrier = threading.Barrier(2)
 
     def record(drawing):
-        try:
-            barrier.wait()
-            services.record_prediction(
-                drawing=drawing,
-                probabilities=probabilities_for(drawing.label, 0.95),
-                model_version=None,
-            )
-        finally:
-            connections.close_all()
+        services.record_prediction(
+            drawing=drawing, probabilities=probabilities_for(drawing.label, 0.95),
+            model_version=None,
+        )  # fmt: skip
 
-    threads = [threading.Thread(target=record, args=(d,)) for d in drawings]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
+    assert at_once(record, [(d,) for d in drawings]) == []
     game = Game.objects.get(pk=game.pk)
     assert game.score == sum(r.points for r in game.rounds.all()) > 0
     assert connection.vendor in {"sqlite", "postgresql"}

@@ -10,6 +10,7 @@ from contextlib import ExitStack
 import pytest
 
 from inference.batching import Batcher
+from tests.concurrency import at_once
 
 
 class FakeWorker:
@@ -135,11 +136,7 @@ def test_many_request_threads_get_their_own_rows(worker):
             future = slot.submit(str(n), timeout=5)
         results[n] = future.result(timeout=5)[0][0]
 
-    threads = [threading.Thread(target=request, args=(n,)) for n in range(40)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(10)
+    assert at_once(request, [(n,) for n in range(40)], timeout=10) == []
     assert results == {n: float(n) for n in range(40)}
     assert all(len(batch) <= 8 for batch in worker.batches)
 

@@ -296,17 +296,17 @@ def test_the_audit_trail_cannot_be_edited(staff_client, staff):
         "admin:review_reprediction_changelist",
     ],
 )
-def test_the_admin_refuses_players(player_client, url):
-    response = player_client.get(reverse(url))
+def test_the_admin_refuses_players(logged_in, url):
+    response = logged_in.get(reverse(url))
 
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
 
 
-def test_players_cannot_run_review_actions(player_client):
+def test_players_cannot_run_review_actions(logged_in):
     drawing = DrawingFactory()
 
-    run_action(player_client, "reject", [drawing])
+    run_action(logged_in, "reject", [drawing])
 
     drawing.refresh_from_db()
     assert drawing.review_status == Review.UNREVIEWED

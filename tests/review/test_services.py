@@ -12,6 +12,7 @@ from guessgame.game.models import Drawing
 from guessgame.review import services
 from guessgame.review.models import Reprediction, ReviewClaim, ReviewDecision
 from inference.models import ModelVersion
+from tests.concurrency import at_once
 from tests.factories import DrawingFactory, StaffFactory, make_version
 
 pytestmark = pytest.mark.django_db
@@ -242,7 +243,6 @@ def test_repredict_without_an_active_model_is_refused(staff):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_quick_undos_take_back_two_decisions_not_one_twice():
-    import threading
 
     from django.db import connection
 
@@ -252,25 +252,12 @@ def test_two_quick_undos_take_back_two_decisions_not_one_twice():
     first, second = DrawingFactory(), DrawingFactory()
     services.review_approve(drawings=[first], reviewer=staff)
     services.review_reject(drawings=[second], reviewer=staff)
-    barrier = threading.Barrier(2)
-    results, errors = [], []
+    results = []
 
     def press_u():
-        try:
-            barrier.wait()
-            results.append(services.review_undo(reviewer=staff))
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
+        results.append(services.review_undo(reviewer=staff))
 
-    threads = [threading.Thread(target=press_u) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-
-    assert not errors
+    assert at_once(press_u) == []
     assert sorted(r.drawing_id for batch in results for r in batch) == [first.pk, second.pk]
     assert set(Drawing.objects.values_list("review_status", flat=True)) == {Review.UNREVIEWED}
 
@@ -317,7 +304,6 @@ def test_a_skipped_drawing_goes_to_another_reviewer_not_back(staff):
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_reviewers_opening_the_queue_at_once_get_different_drawings():
-    import threading
 
     from django.db import connection
 
@@ -326,26 +312,13 @@ def test_two_reviewers_opening_the_queue_at_once_get_different_drawings():
     reviewers = [StaffFactory(username="ann"), StaffFactory(username="bob")]
     for _ in range(6):
         DrawingFactory(label=3, predicted_digit=8, confidence=0.9)
-    barrier = threading.Barrier(2)
-    handed, errors = {}, []
+    handed = {}
 
     def open_queue(reviewer):
-        try:
-            barrier.wait()
-            drawings = services.claim_for_review(reviewer=reviewer, mode="disagreements", limit=6)
-            handed[reviewer.username] = {d.pk for d in drawings}
-        except Exception as exc:  # noqa: BLE001 - reported below
-            errors.append(exc)
-        finally:
-            connection.close()
+        drawings = services.claim_for_review(reviewer=reviewer, mode="disagreements", limit=6)
+        handed[reviewer.username] = {d.pk for d in drawings}
 
-    threads = [threading.Thread(target=open_queue, args=(r,)) for r in reviewers]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(30)
-
-    assert not errors
+    assert at_once(open_queue, [(r,) for r in reviewers]) == []
     assert not handed["ann"] & handed["bob"]
     assert len(handed["ann"] | handed["bob"]) == 6
     assert ReviewClaim.objects.count() == 6

@@ -31,32 +31,32 @@ def test_staff_pages_send_anonymous_visitors_to_the_login(client, page):
 
 
 @pytest.mark.parametrize("page", PAGES)
-def test_staff_pages_refuse_players(player_client, page):
-    response = player_client.get(reverse(page))
+def test_staff_pages_refuse_players(logged_in, page):
+    response = logged_in.get(reverse(page))
 
     assert response.status_code == 302
     assert "/admin/login/" in response["Location"]
 
 
-def test_players_cannot_post_decisions_or_undo(player_client):
+def test_players_cannot_post_decisions_or_undo(logged_in):
     drawing = DrawingFactory(wrong=True)
 
     response = post_json(
-        player_client, "review:decide", {"drawing": drawing.pk, "action": "reject"}
+        logged_in, "review:decide", {"drawing": drawing.pk, "action": "reject"}
     )
     assert response.status_code == 302
-    assert post_json(player_client, "review:undo", {}).status_code == 302
+    assert post_json(logged_in, "review:undo", {}).status_code == 302
 
     drawing.refresh_from_db()
     assert drawing.review_status == Review.UNREVIEWED
     assert not ReviewDecision.objects.exists()
 
 
-def test_players_cannot_see_drawing_images(player_client):
+def test_players_cannot_see_drawing_images(logged_in):
     drawing = DrawingFactory()
 
     for name in ("review:drawing_image", "review:drawing_pixels"):
-        assert player_client.get(reverse(name, args=[drawing.pk])).status_code == 302
+        assert logged_in.get(reverse(name, args=[drawing.pk])).status_code == 302
 
 
 def test_the_queue_shows_the_least_confident_drawings_and_progress(staff_client):
@@ -442,11 +442,11 @@ def test_activating_a_refused_version_needs_a_typed_reason(staff_client, staff, 
     assert "the 7s are broken in v1" in change.note
 
 
-def test_players_cannot_activate_models(player_client, versions):
-    player_client.post(reverse("review:model_activate", args=[versions[1].pk]))
-    player_client.post(reverse("review:model_rollback"))
+def test_players_cannot_activate_models(logged_in, versions):
+    logged_in.post(reverse("review:model_activate", args=[versions[1].pk]))
+    logged_in.post(reverse("review:model_rollback"))
     plot = reverse("review:model_plot", args=[versions[1].pk, "training_curves.png"])
-    assert player_client.get(plot).status_code == 302
+    assert logged_in.get(plot).status_code == 302
 
     assert ModelVersion.active() == versions[0]
 
