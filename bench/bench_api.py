@@ -37,6 +37,7 @@ import numpy as np
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.reports import write_report  # noqa: E402
 from inference.canvas import CANVAS_PX, render_strokes  # noqa: E402
 
 # ---------------------------------------------------------------------------
@@ -372,9 +373,7 @@ def main() -> None:
         "targets": TARGETS,
         "results": results,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"\nwrote {args.out}")
+    write_report(args.out, report)
 
 
 if __name__ == "__main__":

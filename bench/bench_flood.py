@@ -42,6 +42,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench_load import manage  # noqa: E402
 
+from bench.reports import write_report  # noqa: E402
 from inference.canvas import render_strokes  # noqa: E402
 from tests.conftest import free_port  # noqa: E402
 from tests.e2e.strokes import digit_strokes  # noqa: E402
@@ -396,9 +397,7 @@ def main() -> None:
         **report,
     }
     print_table(report)
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"\nwrote {args.out}")
+    write_report(args.out, report)
     raise SystemExit(0 if target_met else 1)
 
 

@@ -34,7 +34,6 @@ About 20-30 minutes on two cores; not a test (the figures depend on the machine)
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import shutil
 import subprocess
@@ -53,6 +52,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from bench.hands import boxy_digit, boxy_drawings  # noqa: E402
+from bench.reports import write_report  # noqa: E402
 from tests.conftest import free_port  # noqa: E402
 from tests.serve_stack import serve_env, start_serve, stop_with_ctrl_c, wait_until_healthy  # noqa: E402
 from training import negatives  # noqa: E402
@@ -398,8 +398,7 @@ def main() -> None:
         except AssertionError as error:
             report["stack_stop"] = str(error)[:2000]
 
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    write_report(args.out, report)
     print(f"\n{'set':48} {'size':>6} {'before':>7} {'after':>7}  difference [95% interval]")
     for c in report["comparisons"]:
         low, high = c["interval_95"]

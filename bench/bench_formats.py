@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import json
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -30,6 +29,7 @@ from PIL import Image  # noqa: E402
 from tqdm import tqdm  # noqa: E402
 
 from bench.bench_inference import DEFAULT_DIR, demo_pixels  # noqa: E402
+from bench.reports import write_report  # noqa: E402
 from inference.contract import to_uint8  # noqa: E402
 from inference.preprocess import preprocess_png  # noqa: E402
 from inference.runtime import LiteRTModel  # noqa: E402
@@ -129,9 +129,7 @@ def main(argv: list[str] | None = None) -> dict:
         )
 
     result = {"model": args.model_dir.name, "digits": len(labels), "formats": rows}
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(result, indent=2) + "\n")
-    print(f"wrote {args.out}")
+    write_report(args.out, result)
     return result
 
 

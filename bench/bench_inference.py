@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import argparse
 import io
-import json
 import os
 import platform
 import sys
@@ -34,6 +33,7 @@ import numpy as np  # noqa: E402
 from PIL import Image  # noqa: E402
 from skimage.transform import resize  # noqa: E402
 
+from bench.reports import write_report  # noqa: E402
 from inference.preprocess import preprocess_png  # noqa: E402
 from inference.runtime import LiteRTModel  # noqa: E402
 from training import evaluate  # noqa: E402
@@ -164,8 +164,7 @@ def main(argv: list[str] | None = None) -> dict:
     for name, value in canvas.items():
         if name != "digits":
             print(f"{name:<44}{value:>10.2%}")
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(results, indent=2) + "\n")
+    write_report(args.out, results)
     return results
 
 

@@ -37,6 +37,8 @@ from pathlib import Path
 
 from bench_api import _children, stack_env
 
+from bench.reports import write_report  # bench_api put the checkout on sys.path
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 
@@ -467,9 +469,7 @@ def main() -> None:
         },
         "phases": results,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n")
-    print(f"\nwrote {args.out}")
+    write_report(args.out, report)
 
 
 if __name__ == "__main__":

@@ -15,7 +15,6 @@ Prints a table and writes ``bench/results/models.json``.
 from __future__ import annotations
 
 import argparse
-import json
 import os
 import platform
 import subprocess
@@ -29,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 
 import numpy as np  # noqa: E402
 
+from bench.reports import write_report  # noqa: E402
 from inference.preprocess import preprocess_png  # noqa: E402
 from inference.runtime import LiteRTModel  # noqa: E402
 from training import evaluate  # noqa: E402
@@ -137,8 +137,7 @@ def main(argv: list[str] | None = None) -> dict:
         "drawings_timed": len(pngs),
         "models": results,
     }
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    write_report(args.out, report)
     rows = [
         ("MNIST test", "mnist_test_accuracy", "{:.2%}"),
         ("canvas benchmark", "canvas_accuracy", "{:.2%}"),

@@ -57,6 +57,7 @@ from geventhttpclient.url import URL
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.reports import write_report  # noqa: E402
 from guessgame.game.constants import LIVE_GUESS_INTERVAL_MS  # noqa: E402
 from inference.canvas import render_strokes  # noqa: E402
 from tests.conftest import free_port  # noqa: E402
@@ -665,8 +666,7 @@ def main() -> None:
 
     before, after = report["before"]["capacity"], report["after"]["capacity"]
     report["ratio"] = round(after / before, 2) if before else None
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    args.out.write_text(json.dumps(report, indent=2) + "\n")
+    write_report(args.out, report)
     print()
     print(
         f"{'flow':8} {'players':>8} {'guesses/player/s':>17} {'requests/player/s':>18} {'p95':>8}"

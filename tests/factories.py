@@ -14,7 +14,7 @@ from django.utils import timezone
 from guessgame.game import services
 from guessgame.game.models import Drawing, Game, Round
 from inference.canvas import render_strokes
-from inference.models import ModelVersion
+from inference.models import ModelActivation, ModelVersion
 from inference.preprocess import preprocess_png
 from tests.e2e.strokes import digit_strokes
 
@@ -206,3 +206,10 @@ def make_version(
     if active:
         version.activate()
     return version
+
+
+def switch_to(version: ModelVersion) -> tuple:
+    """How ``version`` became active, from its audit row: (kind, from_version, changed_by,
+    note)."""
+    change = ModelActivation.objects.get(to_version=version)
+    return change.kind, change.from_version, change.changed_by, change.note

@@ -8,7 +8,7 @@ from django.contrib.auth import get_user_model
 
 from guessgame import health, heartbeat
 from tests.concurrency import at_once
-from tests.conftest import ROOT, free_port, start_redis_server
+from tests.conftest import free_port, start_redis_server
 
 ALL_UP = {
     "database": health.Part(True, {"vendor": "sqlite"}),
@@ -213,24 +213,18 @@ def test_a_flood_of_concurrent_probes_runs_the_checks_once(client, monkeypatch):
 
 
 def test_production_does_not_redirect_the_probes_to_https(tmp_path):
-    import os
     import secrets
-    import subprocess
-    import sys
+
+    from tests.manage import shell
 
     code = (
         "from django.test import Client; c = Client();"
         "print(c.get('/healthz').status_code, c.get('/readyz').status_code,"
         " c.get('/leaderboard').status_code)"
     )
-    env = {k: v for k, v in os.environ.items() if k not in {"DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
-    env.update(
-        DJANGO_ENV="production", SECRET_KEY=secrets.token_urlsafe(64),
+    result = shell(
+        code, DJANGO_ENV="production", SECRET_KEY=secrets.token_urlsafe(64),
         GUESSGAME_VAR_DIR=str(tmp_path), ALLOWED_HOSTS="testserver",
-    )  # fmt: skip
-    result = subprocess.run(
-        [sys.executable, "manage.py", "shell", "--no-imports", "-c", code], cwd=ROOT, env=env,
-        capture_output=True, text=True, timeout=120,
     )  # fmt: skip
 
     assert result.returncode == 0, result.stderr

@@ -1,24 +1,12 @@
 """Settings come from the environment; production mode is hardened."""
 
-import os
 import secrets
 import subprocess
-import sys
 
 import pytest
 
 from tests.conftest import ROOT
-
-
-def manage(*args: str, **env_overrides: str) -> subprocess.CompletedProcess:
-    # DJANGO_ALLOW_ASYNC_UNSAFE is set for the browser tests only; production never has it.
-    unset = {"SECRET_KEY", "DJANGO_ENV", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE"}
-    env = {k: v for k, v in os.environ.items() if k not in unset}
-    env.update(env_overrides)
-    return subprocess.run(
-        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True,
-        timeout=120,
-    )  # fmt: skip
+from tests.manage import manage, shell
 
 
 def test_check_deploy_is_silent_in_production_mode(tmp_path):
@@ -41,8 +29,8 @@ def test_production_mode_refuses_to_start_without_a_secret_key(tmp_path):
 
 def test_local_mode_generates_a_secret_key_once_and_keeps_it(tmp_path):
     code = "from django.conf import settings; print(settings.SECRET_KEY)"
-    first = manage("shell", "--no-imports", "-c", code, GUESSGAME_VAR_DIR=str(tmp_path))
-    second = manage("shell", "--no-imports", "-c", code, GUESSGAME_VAR_DIR=str(tmp_path))
+    first = shell(code, GUESSGAME_VAR_DIR=str(tmp_path))
+    second = shell(code, GUESSGAME_VAR_DIR=str(tmp_path))
 
     assert first.returncode == 0, first.stderr
     assert first.stdout == second.stdout
@@ -50,17 +38,17 @@ def test_local_mode_generates_a_secret_key_once_and_keeps_it(tmp_path):
     assert (tmp_path / "secret_key").read_text().strip() == first.stdout.strip()
 
 
+PRINT_DATABASE_AND_BROKER = (
+    "from django.conf import settings as s;"
+    "print(s.DATABASES['default']['ENGINE'], s.DATABASES['default']['NAME']);"
+    "print(s.USES_EMBEDDED_REDIS, s.CELERY_BROKER_URL)"
+)
+
+
 def test_defaults_are_sqlite_under_var_and_the_embedded_redis(tmp_path):
-    code = (
-        "from django.conf import settings as s;"
-        "print(s.DATABASES['default']['ENGINE'], s.DATABASES['default']['NAME']);"
-        "print(s.USES_EMBEDDED_REDIS, s.CELERY_BROKER_URL)"
-    )
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
-    env["GUESSGAME_VAR_DIR"] = str(tmp_path)
-    result = subprocess.run(
-        [sys.executable, "manage.py", "shell", "--no-imports", "-c", code], cwd=ROOT, env=env,
-        capture_output=True, text=True, timeout=60,
+    result = shell(
+        PRINT_DATABASE_AND_BROKER, unset={"DATABASE_URL", "REDIS_URL"},
+        GUESSGAME_VAR_DIR=str(tmp_path),
     )  # fmt: skip
 
     db_line, redis_line = result.stdout.strip().splitlines()
@@ -69,13 +57,8 @@ def test_defaults_are_sqlite_under_var_and_the_embedded_redis(tmp_path):
 
 
 def test_database_and_redis_urls_are_read_from_the_environment(tmp_path):
-    code = (
-        "from django.conf import settings as s;"
-        "print(s.DATABASES['default']['ENGINE'], s.DATABASES['default']['NAME']);"
-        "print(s.USES_EMBEDDED_REDIS, s.CELERY_BROKER_URL)"
-    )
-    result = manage(
-        "shell", "--no-imports", "-c", code, GUESSGAME_VAR_DIR=str(tmp_path),
+    result = shell(
+        PRINT_DATABASE_AND_BROKER, GUESSGAME_VAR_DIR=str(tmp_path),
         DATABASE_URL="postgres://u@db.example:5432/game", REDIS_URL="redis://cache.example:6379/2",
     )  # fmt: skip
 
@@ -138,12 +121,7 @@ def test_the_sqlite_database_and_its_wal_files_are_readable_by_their_owner_only(
         f"print(*(oct(Path('{tmp_path}/db.sqlite3' + end).stat().st_mode & 0o777) "
         "for end in ('', '-wal', '-shm')))"
     )
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "SECRET_KEY"}}
-    env["GUESSGAME_VAR_DIR"] = str(tmp_path)
-    result = subprocess.run(
-        [sys.executable, "manage.py", "shell", "--no-imports", "-c", code], cwd=ROOT, env=env,
-        capture_output=True, text=True, timeout=60, umask=0o022,
-    )  # fmt: skip
+    result = shell(code, unset={"DATABASE_URL"}, umask=0o022, GUESSGAME_VAR_DIR=str(tmp_path))
 
     assert result.stdout.split() == ["0o600"] * 3, result.stderr
     assert mode(tmp_path / "secret_key") == "0o600"

@@ -144,14 +144,19 @@ def test_a_guest_plays_ten_rounds_on_one_page_then_saves_their_score(
     shoot(page, "scoring")
 
 
+def play_as_a_guest(page, live_server, size: dict) -> None:
+    """At this screen size, from the home page's Play now to a new game's page."""
+    page.set_viewport_size(size)
+    page.goto(live_server.url + "/")
+    page.click("#play-now")
+    page.wait_for_url(PLAY_URL)
+
+
 @pytest.mark.django_db(transaction=True)
 def test_a_whole_game_on_a_390_phone_needs_no_scrolling_and_no_submit(
     page, live_server, worker_process, active_model
 ):
-    page.set_viewport_size(PHONE_390)
-    page.goto(live_server.url + "/")
-    page.click("#play-now")
-    page.wait_for_url(PLAY_URL)
+    play_as_a_guest(page, live_server, PHONE_390)
     mark_the_page(page)
     assert page.locator("#submit").count() == 0
 
@@ -176,10 +181,7 @@ def test_a_whole_game_on_a_390_phone_needs_no_scrolling_and_no_submit(
 def test_on_a_360_by_640_phone_the_live_guess_is_in_view_while_drawing(
     page, live_server, worker_process, active_model
 ):
-    page.set_viewport_size(PHONE_SMALL)
-    page.goto(live_server.url + "/")
-    page.click("#play-now")
-    page.wait_for_url(PLAY_URL)
+    play_as_a_guest(page, live_server, PHONE_SMALL)
     shoot(page, "play-card", full_page=False)
     target = start_round(page, 1)
 

@@ -25,6 +25,13 @@ from tests.factories import drawing_of
 pytestmark = [pytest.mark.integration, pytest.mark.django_db(transaction=True)]
 
 
+@pytest.fixture
+def game(client, worker_process, active_model, player) -> Game:
+    """A game of the player's, whose client the script drives, signed in."""
+    client.force_login(player)
+    return services.game_start(player=player)
+
+
 def wait_for_the_worker(game: Game) -> None:
     """Until every stored drawing of the game has its prediction (none stored: at once)."""
     pending = Drawing.objects.filter(round__game=game, prediction_status="pending")
@@ -37,11 +44,7 @@ def rounds_started_just_now(game: Game):
         yield services.round_start(round=round)
 
 
-def test_a_script_posting_pictures_of_the_targets_scores_nothing(
-    client, worker_process, active_model, player
-):
-    client.force_login(player)
-    game = services.game_start(player=player)
+def test_a_script_posting_pictures_of_the_targets_scores_nothing(client, game):
 
     answers = []
     for round in rounds_started_just_now(game):
@@ -62,11 +65,7 @@ def at_a_hands_pace(strokes: list) -> list:
     return [[xs, ys, [t * 4 for t in ts]] for xs, ys, ts in strokes]
 
 
-def test_a_script_posting_drawings_before_it_could_have_drawn_them_scores_nothing(
-    client, worker_process, active_model, player
-):
-    client.force_login(player)
-    game = services.game_start(player=player)
+def test_a_script_posting_drawings_before_it_could_have_drawn_them_scores_nothing(client, game):
 
     answers = []
     for round in rounds_started_just_now(game):
@@ -84,11 +83,7 @@ def test_a_script_posting_drawings_before_it_could_have_drawn_them_scores_nothin
     assert all(status == 400 and "have passed" in error for status, error in answers), answers
 
 
-def test_a_script_that_waits_but_sends_instant_strokes_is_refused(
-    client, worker_process, active_model, player
-):
-    client.force_login(player)
-    game = services.game_start(player=player)
+def test_a_script_that_waits_but_sends_instant_strokes_is_refused(client, game):
     round = services.round_start(
         round=game.rounds.get(number=1), now=timezone.now() - timedelta(seconds=5)
     )

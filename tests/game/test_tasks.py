@@ -81,14 +81,18 @@ def test_a_worker_start_survives_a_broker_error():
         tasks.requeue_at_worker_start()  # no exception
 
 
+@pytest.fixture
+def round(game) -> Round:
+    """The game's first round, its clock running."""
+    return Round.objects.select_related("game").get(pk=first_round(game).pk)
+
+
 @pytest.mark.integration
 @pytest.mark.django_db(transaction=True)
 def test_a_real_worker_predicts_a_submitted_round_and_points_appear(
-    worker_process, active_model, player
+    worker_process, active_model, player, round
 ):
-    game = services.game_start(player=player)
-    round = first_round(game)
-    drawing = submit(Round.objects.select_related("game").get(pk=round.pk), player)
+    drawing = submit(round, player)
     eventually(lambda: Round.objects.get(pk=round.pk).scored, what="the worker scoring it")
     drawing.refresh_from_db()
     assert drawing.prediction_status == Drawing.Prediction.DONE
@@ -99,17 +103,15 @@ def test_a_real_worker_predicts_a_submitted_round_and_points_appear(
     assert (round.points > 0) == (
         drawing.predicted_digit == round.target and drawing.confidence >= 0.6
     )
-    assert Game.objects.get(pk=game.pk).score == round.points
+    assert Game.objects.get(pk=round.game_id).score == round.points
 
 
 @pytest.mark.integration
 @pytest.mark.django_db(transaction=True)
 @pytest.mark.parametrize("shape", sorted(NOT_DIGITS))
 def test_a_real_worker_calls_a_scribble_in_a_round_not_a_digit_and_it_scores_nothing(
-    worker_process, not_digit_model, player, shape
+    worker_process, not_digit_model, player, round, shape
 ):
-    game = services.game_start(player=player)
-    round = Round.objects.select_related("game").get(pk=first_round(game).pk)
     strokes = line_strokes(NOT_DIGITS[shape])
     drawing = services.round_submit(
         round=round, player=player, strokes=strokes, now=round.started_at + timedelta(seconds=9)
@@ -121,20 +123,18 @@ def test_a_real_worker_calls_a_scribble_in_a_round_not_a_digit_and_it_scores_not
     assert len(drawing.probabilities) == 10
     assert drawing.confidence == pytest.approx(1 - sum(drawing.probabilities), abs=1e-4)
     assert Round.objects.get(pk=round.pk).points == 0
-    assert Game.objects.get(pk=game.pk).score == 0
+    assert Game.objects.get(pk=round.game_id).score == 0
 
 
 @pytest.mark.integration
 @pytest.mark.django_db(transaction=True)
 def test_a_drawing_saved_while_the_queue_was_down_is_predicted_by_the_sweep(
-    worker_process, active_model, player
+    worker_process, active_model, player, round
 ):
-    game = services.game_start(player=player)
-    round = first_round(game)
     with mock.patch(
         "guessgame.game.tasks.predict_drawing.delay", side_effect=ConnectionError("down")
     ):
-        drawing = submit(Round.objects.select_related("game").get(pk=round.pk), player)
+        drawing = submit(round, player)
     time.sleep(1)
     assert Drawing.objects.get(pk=drawing.pk).prediction_status == Drawing.Prediction.PENDING
     assert tasks.requeue_pending_predictions(older_than_seconds=0) == 1

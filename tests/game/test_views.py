@@ -53,6 +53,16 @@ def start_round(client, round) -> dict:
     return response.json()
 
 
+def round_started(client, player, *, drawn_for: float = 0) -> Round:
+    """The first round of a new game, started by the player; ``drawn_for`` seconds ago, as
+    if the drawing sent next took that long."""
+    round = start_playing(client, player).rounds.get(number=1)
+    start_round(client, round)
+    if drawn_for:
+        drawn_seconds_ago(round, drawn_for)
+    return round
+
+
 def drawn_seconds_ago(round, seconds: float) -> None:
     """Move the round's start back: its drawing took this long (the pace check reads it)."""
     round.refresh_from_db()
@@ -249,10 +259,7 @@ def test_starting_a_round_runs_its_clock_and_reveals_its_target_once(logged_in, 
 def test_a_guess_that_names_the_target_ends_the_round_and_scores_it_at_once(
     logged_in, player, queued
 ):
-    game = start_playing(logged_in, player)
-    round = game.rounds.get(number=1)
-    start_round(logged_in, round)
-    drawn_seconds_ago(round, 4)
+    round = round_started(logged_in, player, drawn_for=4)
 
     with mock.patch("inference.client.predict_strokes", side_effect=model_says(round.target, 0.9)):
         answer = post_strokes(logged_in, "round_guess", round).json()
@@ -272,10 +279,7 @@ def test_a_guess_that_names_the_target_ends_the_round_and_scores_it_at_once(
 
 
 def test_a_guess_that_does_not_name_the_target_stores_nothing(logged_in, player, queued):
-    game = start_playing(logged_in, player)
-    round = game.rounds.get(number=1)
-    start_round(logged_in, round)
-    drawn_seconds_ago(round, 4)
+    round = round_started(logged_in, player, drawn_for=4)
     other = (round.target + 1) % 10
 
     with mock.patch("inference.client.predict_strokes", side_effect=model_says(other, 0.95)):
@@ -289,10 +293,7 @@ def test_a_guess_that_does_not_name_the_target_stores_nothing(logged_in, player,
 
 
 def test_a_live_guess_after_the_bell_never_wins_the_round(logged_in, player, queued):
-    game = start_playing(logged_in, player)
-    round = game.rounds.get(number=1)
-    start_round(logged_in, round)
-    drawn_seconds_ago(round, constants.ROUND_SECONDS + 2)
+    round = round_started(logged_in, player, drawn_for=constants.ROUND_SECONDS + 2)
 
     with mock.patch("inference.client.predict_strokes", side_effect=model_says(round.target, 0.99)):
         answer = post_strokes(logged_in, "round_guess", round).json()
@@ -301,20 +302,14 @@ def test_a_live_guess_after_the_bell_never_wins_the_round(logged_in, player, que
 
 
 def test_a_busy_model_is_a_503_the_page_can_retry(logged_in, player, queued):
-    game = start_playing(logged_in, player)
-    round = game.rounds.get(number=1)
-    start_round(logged_in, round)
-    drawn_seconds_ago(round, 4)
+    round = round_started(logged_in, player, drawn_for=4)
     with mock.patch("inference.client.predict_strokes", side_effect=WorkerUnavailable()):
         response = post_strokes(logged_in, "round_guess", round)
     assert response.status_code == 503 and "busy" in response.json()["error"]
 
 
 def test_the_bell_sends_the_last_drawing_for_the_worker_to_judge(logged_in, player, queued):
-    game = start_playing(logged_in, player)
-    round = game.rounds.get(number=1)
-    start_round(logged_in, round)
-    drawn_seconds_ago(round, 4)
+    round = round_started(logged_in, player, drawn_for=4)
 
     response = post_strokes(logged_in, "round_submit", round)
 
@@ -326,23 +321,18 @@ def test_the_bell_sends_the_last_drawing_for_the_worker_to_judge(logged_in, play
 
 
 def test_an_empty_canvas_at_the_bell_moves_the_game_on(logged_in, player, queued):
-    game = start_playing(logged_in, player)
-    round = game.rounds.get(number=1)
-    start_round(logged_in, round)
+    round = round_started(logged_in, player)
 
     response = post_strokes(logged_in, "round_submit", round, strokes=[])
 
     assert response.status_code == 200 and response.json()["drawing"] is None
     assert logged_in.get(response.json()["result_url"]).json()["status"] == "empty"
-    state = logged_in.get(reverse("game_state", args=[game.pk])).json()
+    state = logged_in.get(reverse("game_state", args=[round.game_id])).json()
     assert state["round"]["number"] == 2 and state["played"][0]["points"] == 0
 
 
 def test_a_second_submission_answers_409(logged_in, player, queued):
-    game = start_playing(logged_in, player)
-    round = game.rounds.get(number=1)
-    start_round(logged_in, round)
-    drawn_seconds_ago(round, 4)
+    round = round_started(logged_in, player, drawn_for=4)
     post_strokes(logged_in, "round_submit", round)
     response = post_strokes(logged_in, "round_submit", round)
     assert response.status_code == 409
@@ -361,9 +351,7 @@ def test_a_second_submission_answers_409(logged_in, player, queued):
     ],
 )
 def test_bad_strokes_are_a_400_with_a_message(logged_in, player, queued, url_name, body, message):
-    game = start_playing(logged_in, player)
-    round = game.rounds.get(number=1)
-    start_round(logged_in, round)
+    round = round_started(logged_in, player)
     response = logged_in.post(
         reverse(url_name, args=[round.pk]), data=body, content_type="application/json"
     )
@@ -373,10 +361,7 @@ def test_bad_strokes_are_a_400_with_a_message(logged_in, player, queued, url_nam
 
 @pytest.mark.parametrize("url_name", ["round_guess", "round_submit"])
 def test_a_picture_is_never_taken_for_a_round(logged_in, player, queued, url_name):
-    game = start_playing(logged_in, player)
-    round = game.rounds.get(number=1)
-    start_round(logged_in, round)
-    drawn_seconds_ago(round, 4)
+    round = round_started(logged_in, player, drawn_for=4)
     png, strokes = drawing_of(round.target)
     form = logged_in.post(
         reverse(url_name, args=[round.pk]),
@@ -389,10 +374,7 @@ def test_a_picture_is_never_taken_for_a_round(logged_in, player, queued, url_nam
 
 
 def test_strokes_drawn_faster_than_a_hand_are_refused(logged_in, player, queued):
-    game = start_playing(logged_in, player)
-    round = game.rounds.get(number=1)
-    start_round(logged_in, round)
-    drawn_seconds_ago(round, 4)
+    round = round_started(logged_in, player, drawn_for=4)
     _, strokes = drawing_of(round.target)
     instant = [[xs, ys, [0] * len(ts)] for xs, ys, ts in strokes]
 
@@ -403,9 +385,7 @@ def test_strokes_drawn_faster_than_a_hand_are_refused(logged_in, player, queued)
 
 
 def test_an_oversized_body_is_a_413_before_it_is_read(logged_in, player, queued):
-    game = start_playing(logged_in, player)
-    round = game.rounds.get(number=1)
-    start_round(logged_in, round)
+    round = round_started(logged_in, player)
     body = b'{"strokes": [' + b"0," * (600 * 1024) + b"0]}"
     response = logged_in.post(
         reverse("round_submit", args=[round.pk]), data=body, content_type="application/json"
@@ -443,10 +423,7 @@ def test_other_players_rounds_are_not_found(client, player, other_player, queued
 
 
 def test_the_result_json_reports_pending_then_the_verdict(logged_in, player, queued):
-    game = start_playing(logged_in, player)
-    round = game.rounds.get(number=1)
-    start_round(logged_in, round)
-    drawn_seconds_ago(round, 4)
+    round = round_started(logged_in, player, drawn_for=4)
     post_strokes(logged_in, "round_submit", round)
     url = reverse("round_result_json", args=[round.pk])
     assert logged_in.get(url).json()["status"] == "pending"
@@ -488,10 +465,7 @@ def test_a_round_the_model_calls_not_a_digit_says_so_in_words_and_scores_nothing
 
 
 def test_a_live_guess_in_a_round_of_a_scribble_says_it_is_not_a_digit(logged_in, player, queued):
-    game = start_playing(logged_in, player)
-    round = game.rounds.get(number=1)
-    start_round(logged_in, round)
-    drawn_seconds_ago(round, 4)
+    round = round_started(logged_in, player, drawn_for=4)
     answer = Prediction.from_probabilities(not_digit_probabilities(0.9), model_version="v3")
     with mock.patch("inference.client.predict_strokes", return_value=(None, answer)):
         guess = post_strokes(logged_in, "round_guess", round).json()

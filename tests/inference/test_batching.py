@@ -74,12 +74,18 @@ def test_the_window_caps_the_wait_for_a_drawing_that_never_comes(worker):
     assert worker.batches == [["3"], ["4"]]
 
 
-def test_drawings_queued_while_a_batch_is_with_the_worker_leave_together(worker):
-    batcher = Batcher(worker, window=0.0, max_size=64)
+def busy_with(batcher: Batcher, worker, name: str):
+    """Send one drawing and hold the worker on it: the next ones must wait for it."""
     worker.hold.clear()
-    first = batcher.submit("a", timeout=5)
+    future = batcher.submit(name, timeout=5)
     while not worker.batches:
         time.sleep(0.001)
+    return future
+
+
+def test_drawings_queued_while_a_batch_is_with_the_worker_leave_together(worker):
+    batcher = Batcher(worker, window=0.0, max_size=64)
+    first = busy_with(batcher, worker, "a")
     later = [batcher.submit(name, timeout=5) for name in "bcd"]
     worker.hold.set()
     for future in [first, *later]:
@@ -89,10 +95,7 @@ def test_drawings_queued_while_a_batch_is_with_the_worker_leave_together(worker)
 
 def test_a_batch_never_exceeds_the_maximum_size(worker):
     batcher = Batcher(worker, window=0.0, max_size=3)
-    worker.hold.clear()
-    batcher.submit("x", timeout=5)
-    while not worker.batches:
-        time.sleep(0.001)
+    busy_with(batcher, worker, "x")
     futures = [batcher.submit(str(n), timeout=5) for n in range(7)]
     worker.hold.set()
     for future in futures:
@@ -115,10 +118,7 @@ def test_a_failed_batch_fails_every_drawing_in_it(worker):
 
 def test_a_drawing_whose_request_gave_up_is_not_sent(worker):
     batcher = Batcher(worker, window=0.0, max_size=64)
-    worker.hold.clear()
-    batcher.submit("busy", timeout=5)
-    while not worker.batches:
-        time.sleep(0.001)
+    busy_with(batcher, worker, "busy")
     batcher.submit("expired", timeout=0.01)
     time.sleep(0.05)
     fresh = batcher.submit("fresh", timeout=5)

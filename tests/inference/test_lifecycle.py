@@ -8,7 +8,7 @@ from django.core.exceptions import PermissionDenied
 
 from inference import lifecycle
 from inference.models import ModelActivation, ModelVersion
-from tests.factories import UserFactory, make_version
+from tests.factories import UserFactory, make_version, switch_to
 
 pytestmark = pytest.mark.django_db
 
@@ -58,13 +58,10 @@ def test_a_version_the_gate_did_not_accept_goes_live_only_with_a_typed_reason(tm
     lifecycle.activate(version=refused, by=staff, reason="hotfix for the 7s, see #42")
 
     assert ModelVersion.active() == refused
-    change = ModelActivation.objects.get(to_version=refused)
-    assert (change.kind, change.from_version, change.changed_by) == (
-        ModelActivation.Kind.OVERRIDE,
-        first,
-        staff,
-    )
-    assert change.note == "Override of the gate (refuse): hotfix for the 7s, see #42"
+    assert switch_to(refused) == (
+        ModelActivation.Kind.OVERRIDE, first, staff,
+        "Override of the gate (refuse): hotfix for the 7s, see #42",
+    )  # fmt: skip
 
 
 def test_roll_back_goes_to_the_previous_accepted_version_and_never_toggles(tmp_path, staff):
@@ -118,14 +115,13 @@ def test_a_retrain_activation_is_recorded_with_the_rules_decision(tmp_path):
 
     lifecycle.activate_by_retrain(version=retrained, decision="activated: not worse")
 
-    change = ModelActivation.objects.get(to_version=retrained)
     assert ModelVersion.active() == retrained
-    assert (change.kind, change.from_version, change.changed_by) == (
+    assert switch_to(retrained) == (
         ModelActivation.Kind.RETRAIN,
         before,
         None,
+        "activated: not worse",
     )
-    assert change.note == "activated: not worse"
 
 
 def test_a_version_without_its_model_file_cannot_be_activated(tmp_path, staff):

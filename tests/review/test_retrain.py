@@ -19,7 +19,7 @@ from guessgame.game.models import Drawing
 from guessgame.review import gate, retrain, services
 from inference.models import ModelActivation, ModelVersion
 from tests.conftest import eventually
-from tests.factories import DrawingFactory, StaffFactory, UserFactory
+from tests.factories import DrawingFactory, StaffFactory, UserFactory, switch_to
 
 
 def players(n: int, *, held_out: bool):
@@ -223,12 +223,7 @@ def test_reviewed_drawings_fine_tune_a_version_the_gate_accepts_and_the_worker_a
     assert gate_record["verdict"] == "accept", gate_record["reason"]
     assert version.passed_gate
     assert ModelVersion.active() == version
-    change = ModelActivation.objects.get(to_version=version)
-    assert (change.kind, change.from_version, change.changed_by) == (
-        ModelActivation.Kind.RETRAIN,
-        shipped_active_model,
-        None,
-    )
+    assert switch_to(version)[:3] == (ModelActivation.Kind.RETRAIN, shipped_active_model, None)
     assert "(active)" in out.getvalue() and "Gate: accept" in out.getvalue()
 
     fresh = DrawingFactory(

@@ -41,9 +41,7 @@ def test_staff_pages_refuse_players(logged_in, page):
 def test_players_cannot_post_decisions_or_undo(logged_in):
     drawing = DrawingFactory(wrong=True)
 
-    response = post_json(
-        logged_in, "review:decide", {"drawing": drawing.pk, "action": "reject"}
-    )
+    response = post_json(logged_in, "review:decide", {"drawing": drawing.pk, "action": "reject"})
     assert response.status_code == 302
     assert post_json(logged_in, "review:undo", {}).status_code == 302
 
