@@ -198,6 +198,22 @@ class RepredictionInline(admin.TabularInline):
         return False
 
 
+def _drawing_img(drawing: Drawing, px: int):
+    """The drawing as the player drew it, ``px`` square, loaded as the list scrolls."""
+    return format_html(
+        '<img src="{}" width="{}" height="{}" alt="Drawing {}" loading="lazy">',
+        reverse("review:drawing_image", args=[drawing.pk]), px, px, drawing.pk,
+    )  # fmt: skip
+
+
+def _pixels_img(drawing: Drawing, px: int):
+    """The model's 28x28 input, scaled to ``px`` square without smoothing (admin-pixels)."""
+    return format_html(
+        '<img class="admin-pixels" src="{}" width="{}" height="{}" alt="28x28 input">',
+        reverse("review:drawing_pixels", args=[drawing.pk]), px, px,
+    )  # fmt: skip
+
+
 @admin.register(Drawing)
 class DrawingAdmin(admin.ModelAdmin):
     list_display = [
@@ -273,37 +289,19 @@ class DrawingAdmin(admin.ModelAdmin):
 
     @admin.display(description="drawing")
     def thumbnail(self, obj: Drawing):
-        return format_html(
-            '<img src="{}" width="56" height="56" alt="Drawing {}" loading="lazy">',
-            reverse("review:drawing_image", args=[obj.pk]),
-            obj.pk,
-        )
+        return _drawing_img(obj, 56)
 
     @admin.display(description="model saw")
     def model_input(self, obj: Drawing):
-        if obj.pixels is None:
-            return "–"
-        return format_html(
-            '<img class="admin-pixels" src="{}" width="28" height="28" alt="28x28 input">',
-            reverse("review:drawing_pixels", args=[obj.pk]),
-        )
+        return _pixels_img(obj, 28) if obj.pixels is not None else "–"
 
     @admin.display(description="drawing")
     def thumbnail_large(self, obj: Drawing):
-        return format_html(
-            '<img src="{}" width="225" height="225" alt="Drawing {}">',
-            reverse("review:drawing_image", args=[obj.pk]),
-            obj.pk,
-        )
+        return _drawing_img(obj, 225)
 
     @admin.display(description="the 28x28 image the model saw")
     def model_input_large(self, obj: Drawing):
-        if obj.pixels is None:
-            return "not preprocessed"
-        return format_html(
-            '<img class="admin-pixels" src="{}" width="112" height="112" alt="28x28 input">',
-            reverse("review:drawing_pixels", args=[obj.pk]),
-        )
+        return _pixels_img(obj, 112) if obj.pixels is not None else "not preprocessed"
 
     @admin.display(description="true digit", ordering="truth")
     def true_label(self, obj: Drawing):
