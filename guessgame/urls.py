@@ -1,5 +1,6 @@
 from django.contrib import admin
 from django.urls import include, path
+from django.views.generic import RedirectView
 
 from guessgame.health import healthz, readyz
 from guessgame.metrics import metrics_view
@@ -10,6 +11,8 @@ urlpatterns = [
     path("metrics", metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     path("api/v1/", include("inference.urls")),
+    # The address people guess for the API's documentation.
+    path("api/docs", RedirectView.as_view(pattern_name="inference:docs")),
     path("staff/", include("guessgame.review.urls")),
     path("accounts/", include("guessgame.accounts.urls")),
     path("", include("guessgame.game.urls")),

@@ -7,11 +7,19 @@ import { LiveGuesser } from "./live.js";
 const page = document.getElementById("free-draw");
 const main = document.getElementById("guess-main");
 const sub = document.getElementById("guess-sub");
+const padGuess = document.getElementById("pad-guess"); // the same, above the canvas on a phone
 const slider = document.getElementById("threshold");
 const sliderValue = document.getElementById("threshold-value");
 const chart = page.querySelector("[data-chart]");
 const download = document.getElementById("download");
 let last = null; // the latest guess, so the slider can re-judge it without asking again
+
+function say(headline, detail, state) {
+  main.textContent = headline;
+  sub.textContent = detail;
+  padGuess.textContent = state === "blank" ? "" : `${headline}. ${detail}`;
+  page.dataset.state = state;
+}
 
 function show() {
   const threshold = Number(slider.value);
@@ -24,25 +32,17 @@ function show() {
   const percent = Math.round(last.confidence * 100);
   if (last.not_digit) {
     // "Not a digit" is an answer, not a guess to hide below the threshold.
-    main.textContent = last.message;
-    sub.textContent = `${percent}% sure. Try one digit, 0 to 9.`;
-    page.dataset.state = "not-digit";
+    say(last.message, `${percent}% sure. Try one digit, 0 to 9.`, "not-digit");
   } else if (last.confidence >= threshold) {
-    main.textContent = `Prediction = ${last.digit}`;
-    sub.textContent = `${percent}% sure.`;
-    page.dataset.state = "guess";
+    say(`Prediction = ${last.digit}`, `${percent}% sure.`, "guess");
   } else {
-    main.textContent = "Please draw again";
-    sub.textContent = `Best guess ${last.digit} at ${percent}%, below the threshold.`;
-    page.dataset.state = "unsure";
+    say("Please draw again", `Best guess ${last.digit} at ${percent}%, below the threshold.`, "unsure");
   }
 }
 
 function blank() {
   last = null;
-  main.textContent = "Draw something first";
-  sub.textContent = "The guess appears as you draw.";
-  page.dataset.state = "blank";
+  say("Draw something first", "The guess appears as you draw.", "blank");
   renderChart(chart, null);
 }
 
@@ -66,9 +66,7 @@ const guesser = new LiveGuesser(pad, {
   },
   onBlank: blank,
   onError: (message, status) => {
-    main.textContent = status === 503 ? "The model is busy" : "No guess right now";
-    sub.textContent = message;
-    page.dataset.state = "error";
+    say(status === 503 ? "The model is busy" : "No guess right now", message, "error");
   },
 });
 

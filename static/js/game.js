@@ -199,10 +199,18 @@ function showTrack(state) {
     dot.classList.toggle("is-recognised", Boolean(r?.recognised));
     dot.classList.toggle("is-missed", Boolean(r && r.scored && !r.recognised));
     dot.classList.toggle("is-current", state.round?.number === number);
-    const label = dot.querySelector(".track-label");
-    label.textContent = r ? String(r.target) : String(number);
+    // A played round shows its digit; the others stay empty, so no number means two things.
+    dot.querySelector(".track-label").textContent = r ? String(r.target) : "";
     dot.title = r ? `Round ${number}: ${r.target}, ${r.scored ? `${r.points} points` : "being judged"}` : `Round ${number}`;
   }
+}
+
+/** The round just ended, on the track at once (the next state confirms it). */
+function markPlayed(recognised) {
+  const dot = ui.track.querySelector(`[data-number="${round.number}"]`);
+  dot.classList.toggle("is-recognised", recognised);
+  dot.classList.toggle("is-missed", !recognised);
+  dot.querySelector(".track-label").textContent = String(round.target);
 }
 
 async function next() {
@@ -301,6 +309,7 @@ async function won(data) {
   show(iKnow(round.target), `Recognised in ${seconds} s: +${data.points} points.`, "got-it");
   voice.say(iKnow(round.target), { urgent: true });
   ui.score.textContent = String(data.game_score);
+  markPlayed(true);
   showCard("won", `Round ${round.number}`, `It's ${aDigit(round.target)}!`, `+${data.points} points`);
   await sleep(celebrationMs);
   next();
@@ -312,7 +321,7 @@ async function finish(reason) {
   roundOver();
   showClock(reason === "bell" ? 0 : secondsLeft());
   const strokes = pad.hasInkOnCanvas() ? pad.exportStrokes() : [];
-  const title = reason === "bell" ? "Time's up!" : "Sent";
+  const title = reason === "bell" ? "Time's up!" : strokes.length ? "Done" : "Skipped";
   show(title, strokes.length ? "The model takes a last look…" : "No drawing this round.", "timeout");
   let answer;
   for (let attempt = 1; attempt <= SEND_ATTEMPTS; attempt++) {
@@ -327,6 +336,7 @@ async function finish(reason) {
   show(title, line, verdict?.recognised ? "got-it" : "timeout");
   voice.say(verdict?.recognised ? iKnow(round.target) : `${title} ${line}`, { urgent: true });
   if (verdict) ui.score.textContent = String(verdict.game_score);
+  markPlayed(Boolean(verdict?.recognised));
   showCard(verdict?.recognised ? "won" : "missed", `Round ${round.number}`, title, line);
   await sleep(celebrationMs);
   next();

@@ -25,3 +25,10 @@ def test_the_docs_page_loads_swagger_ui_from_our_static_files_with_no_inline_scr
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in page
     assert 'data-spec-url="/api/v1/openapi.json"' in page
     assert all(re.search(r'src="/static/', tag) for tag in re.findall(r"<script[^>]*>", page))
+
+
+@pytest.mark.django_db
+def test_the_address_people_guess_for_the_docs_leads_to_them(client):
+    response = client.get("/api/docs")
+
+    assert response.status_code == 302 and response.url == "/api/v1/docs"
