@@ -1,4 +1,5 @@
-"""The admin site: Django's, with bulk actions that refuse unreadable selections.
+"""The admin site: Django's, with bulk actions that refuse unreadable selections, and the
+read-only admins the game and review share (what they record is never edited by hand).
 
 Django's changelist filters ``pk__in`` with the posted ``_selected_action`` values as
 they come: ``abc`` raised a ValueError (a 500) on every list with an action, ours and
@@ -38,3 +39,31 @@ class AdminSite(admin.AdminSite):
         if not issubclass(admin_class, CheckedSelection):
             admin_class = type(admin_class.__name__, (CheckedSelection, admin_class), {})
         super().register(model_or_iterable, admin_class, **options)
+
+
+class ViewOnly:
+    """Listed and opened, never added or changed by hand; deleting stays each admin's
+    choice (a game may be deleted, an audit row may not)."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyAdmin(ViewOnly, admin.ModelAdmin):
+    """An audit trail: listed and opened, never added, changed or deleted by hand."""
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+class ReadOnlyInline(ViewOnly, admin.TabularInline):
+    """A record's history beside it (a game's rounds, a drawing's decisions), as it is."""
+
+    extra = 0
+    can_delete = False
+
+    def get_readonly_fields(self, request, obj=None):
+        return self.fields

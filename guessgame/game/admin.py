@@ -11,47 +11,30 @@ from django.contrib.auth import forms as auth_forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 
+from guessgame.admin import ReadOnlyInline, ViewOnly
 from guessgame.game.models import Game, Round
 
 
-class RoundInline(admin.TabularInline):
+class RoundInline(ReadOnlyInline):
     model = Round
-    extra = 0
-    can_delete = False
     fields = ["number", "target", "started_at", "submitted_at", "points", "scored"]
-    readonly_fields = fields
-
-    def has_add_permission(self, request, obj=None):
-        return False
 
 
 @admin.register(Game)
-class GameAdmin(admin.ModelAdmin):
+class GameAdmin(ViewOnly, admin.ModelAdmin):
     list_display = ["pk", "player", "score", "started_at", "finished_at"]
     list_filter = ["started_at", "finished_at"]
     search_fields = ["player__username"]
     list_select_related = ["player"]
     inlines = [RoundInline]
 
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
 
 @admin.register(Round)
-class RoundAdmin(admin.ModelAdmin):
+class RoundAdmin(ViewOnly, admin.ModelAdmin):
     list_display = ["pk", "game", "number", "target", "points", "scored", "submitted_at"]
     list_filter = ["target", "scored"]
     search_fields = ["game__player__username"]
     list_select_related = ["game", "game__player"]
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 # --- players' accounts ---------------------------------------------------------------

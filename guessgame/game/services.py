@@ -52,15 +52,13 @@ class GameError(Refusal):
 
 
 class AlreadySubmitted(GameError):
+    """The round already has its drawing (a second tab, a retry, a guess that won first)."""
+
     status = 409
 
 
-class BlankDrawing(GameError):
-    status = 400
-
-
 class InvalidStrokes(GameError):
-    status = 400
+    """Not ``[[x...], [y...], [t...]]`` strokes of numbers, or more than a drawing holds."""
 
 
 class NotYourRound(GameError):
@@ -69,8 +67,6 @@ class NotYourRound(GameError):
 
 class NotDrawnByHand(GameError):
     """Strokes timed beyond the round's clock, or faster than a person can draw."""
-
-    status = 400
 
 
 class RoundOver(GameError):

@@ -16,25 +16,12 @@ from django.db.models import Q
 from django.urls import reverse
 from django.utils.html import format_html
 
+from guessgame.admin import ReadOnlyAdmin, ReadOnlyInline
 from guessgame.game.models import Drawing
 from guessgame.review import services
 from guessgame.review.models import Reprediction, ReviewDecision
 from inference import lifecycle
 from inference.models import ModelActivation, ModelVersion
-
-
-class ReadOnlyAdmin(admin.ModelAdmin):
-    """An audit trail: listed and opened, never added, changed or deleted by hand."""
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
-
 
 CONFIDENCE_BANDS = {
     "low": ("below 0.5", Q(confidence__lt=0.5)),
@@ -158,27 +145,16 @@ def _relabel_action(digit: int):
     )  # fmt: skip
 
 
-class DecisionInline(admin.TabularInline):
+class DecisionInline(ReadOnlyInline):
     model = ReviewDecision
-    extra = 0
-    can_delete = False
     fields = ["decided_at", "reviewer", "old_status", "new_status", "old_label", "new_label"]
-    readonly_fields = fields
     ordering = ["-decided_at", "-pk"]
 
-    def has_add_permission(self, request, obj=None):
-        return False
 
-    def has_change_permission(self, request, obj=None):
-        return False
-
-
-class RepredictionInline(admin.TabularInline):
+class RepredictionInline(ReadOnlyInline):
     """Who asked for a new guess, when, and the guess it replaced."""
 
     model = Reprediction
-    extra = 0
-    can_delete = False
     fk_name = "drawing"
     fields = [
         "requested_at",
@@ -188,14 +164,7 @@ class RepredictionInline(admin.TabularInline):
         "old_model_version",
         "model_version",
     ]
-    readonly_fields = fields
     ordering = ["-requested_at", "-pk"]
-
-    def has_add_permission(self, request, obj=None):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
 
 
 def _drawing_img(drawing: Drawing, px: int):
