@@ -1,7 +1,11 @@
 """gunicorn settings for `make serve`, each overridable from the environment.
 
-Threads let one process hold many requests that wait on the worker, and let the
-dynamic batcher gather the drawings that arrive together into one Celery task.
+Threads let one process hold requests that wait on the worker, and let the dynamic
+batcher gather the drawings that arrive together into one Celery task. Few of them: on a
+small machine every thread of a process competes for its GIL, and the one holding
+SQLite's write lock gets slower with each (README, "Players at once"); with no worker up
+a guess is refused at once (``inference.client.a_worker_is_alive``), so no thread waits
+the prediction timeout for nobody.
 """
 
 import os
@@ -12,7 +16,7 @@ port = os.environ.get("GUESSGAME_PORT") or os.environ.get("PORT", "8000")
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{port}"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 worker_class = "gthread"
-threads = int(os.environ.get("GUNICORN_THREADS", "32"))
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
 timeout = 30
 graceful_timeout = 10
 keepalive = 5

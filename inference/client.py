@@ -9,6 +9,7 @@ picture then goes to a Celery worker, batched with the drawings that arrive toge
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import TimeoutError as FutureTimeout
 
@@ -16,9 +17,10 @@ from celery.exceptions import TimeoutError as CeleryTimeout
 from django.conf import settings
 from kombu.exceptions import OperationalError as BrokerError
 from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import RedisError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 
-from guessgame import metrics
+from guessgame import heartbeat, metrics
 from guessgame.errors import Refusal
 from inference.batching import Batcher
 from inference.canvas import Stroke
@@ -73,8 +75,8 @@ def _no_answer(timeout: float) -> WorkerUnavailable:
 
 def _unreachable() -> WorkerUnavailable:
     return WorkerUnavailable(
-        "The model cannot be reached right now (the prediction queue is down); "
-        "please try again in a moment."
+        "The model is busy right now: no prediction worker can be reached (the prediction "
+        "queue is down); please try again in a moment."
     )
 
 
@@ -91,14 +93,47 @@ def predict_queue() -> str | None:
     return settings.PREDICT_QUEUE or None
 
 
+ALIVE_FOR_SECONDS = 1.0
+"""How long one process trusts a seen heartbeat before reading the heartbeats again."""
+
+_seen_alive_at = -ALIVE_FOR_SECONDS
+
+
+def a_worker_is_alive() -> bool:
+    """Whether a worker beat lately (``guessgame.heartbeat``). A yes is trusted for
+    ALIVE_FOR_SECONDS, so this reads Redis about once a second per process; a no is read
+    again at the next request, so a worker that just started is used at once. Redis out
+    of reach is :class:`WorkerUnavailable` (the queue is there too)."""
+    global _seen_alive_at
+    if time.monotonic() - _seen_alive_at < ALIVE_FOR_SECONDS:
+        return True
+    client = heartbeat.client_for(settings.REDIS_URL, timeout=heartbeat.READ_TIMEOUT_SECONDS)
+    try:
+        alive = bool(heartbeat.live_workers(client))
+    except RedisError as exc:
+        raise _unreachable() from exc
+    finally:
+        client.close()
+    if alive:
+        _seen_alive_at = time.monotonic()
+    return alive
+
+
 def send_to_worker(batch: list[str], *, timeout: float) -> dict:
     """Run one ``predict_pixels`` task and wait for it, at most ``timeout`` seconds.
+
+    With no worker alive it refuses at once: waiting the whole timeout for nobody would
+    hold a web thread per drawing, and a few such requests would fill the web tier.
 
     The message expires with the wait, so a worker that comes back after an outage
     skips drawings nobody is waiting for any more. The result is not deleted after it
     is read: that would cost a Redis round trip on every request, and it expires by
     itself (``CELERY_RESULT_EXPIRES``).
     """
+    if not a_worker_is_alive():
+        raise WorkerUnavailable(
+            "The model is busy right now: no prediction worker is up; please try again in a moment."
+        )
     options = {"expires": timeout}
     if queue := predict_queue():
         options["queue"] = queue

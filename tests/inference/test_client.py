@@ -20,6 +20,8 @@ from inference.preprocess import DrawingError
 from inference.tasks import decode_pixels, encode_pixels
 from tests.inference.drawings import blank_answer
 
+A_WORKER_IS_ALIVE = client.a_worker_is_alive  # the real check, for the tests of it
+
 ONE = render_strokes([[[112, 112], [40, 190], [0, 120]]])
 BLANK = render_strokes([])
 
@@ -45,6 +47,22 @@ class FakeSend:
             "model_version": "fake-v7",
             "probabilities": [self.row or probabilities_for(self.digit) for _ in batch],
         }
+
+
+@pytest.fixture(autouse=True)
+def a_worker_beats(monkeypatch):
+    """A worker is up (send_to_worker checks its heartbeat before sending)."""
+    monkeypatch.setattr(client, "a_worker_is_alive", lambda: True)
+
+
+@pytest.fixture
+def heartbeats(redis_url, monkeypatch):
+    """The real heartbeat check against this run's Redis, nothing seen yet."""
+    import redis
+
+    monkeypatch.setattr(client, "a_worker_is_alive", A_WORKER_IS_ALIVE)
+    monkeypatch.setattr(client, "_seen_alive_at", -client.ALIVE_FOR_SECONDS)
+    return redis.Redis.from_url(redis_url)
 
 
 @pytest.fixture(params=["batched", "one task per drawing"])
@@ -141,7 +159,7 @@ def test_a_result_store_that_cannot_subscribe_makes_the_queue_unavailable(monkey
         raise RuntimeError("Retry limit exceeded while trying to reconnect")
 
     monkeypatch.setattr(client.predict_pixels, "apply_async", apply_async)
-    with pytest.raises(WorkerUnavailable, match="cannot be reached"):
+    with pytest.raises(WorkerUnavailable, match="can be reached"):
         client.send_to_worker(["x"], timeout=1)
 
 
@@ -151,7 +169,7 @@ def test_redis_lost_while_waiting_makes_the_queue_unavailable(monkeypatch):
 
     result = SimpleNamespace(get=get)
     monkeypatch.setattr(client.predict_pixels, "apply_async", lambda args, **options: result)
-    with pytest.raises(WorkerUnavailable, match="cannot be reached"):
+    with pytest.raises(WorkerUnavailable, match="can be reached"):
         client.send_to_worker(["x"], timeout=1)
 
 
@@ -179,3 +197,31 @@ def test_pixels_survive_the_trip_as_base64_within_one_grey_level():
 def test_a_malformed_batch_is_refused(bad):
     with pytest.raises(ValueError):
         decode_pixels(bad)
+
+
+def test_with_no_worker_alive_a_drawing_is_refused_at_once(heartbeats, monkeypatch):
+    sent = []
+    monkeypatch.setattr(client.predict_pixels, "apply_async", lambda *a, **k: sent.append(a))
+
+    with pytest.raises(WorkerUnavailable, match="no prediction worker is up"):
+        client.send_to_worker(["x"], timeout=5)
+    assert sent == []  # no web thread waits 5 s for a worker that is not there
+
+
+def test_a_beating_worker_is_used_at_once_and_trusted_for_a_second(heartbeats, monkeypatch):
+    from guessgame import heartbeat
+
+    assert client.a_worker_is_alive() is False
+    heartbeat.publish(heartbeats, "worker@here")
+    assert client.a_worker_is_alive() is True  # a no is not remembered
+    heartbeat.withdraw(heartbeats, "worker@here")
+    assert client.a_worker_is_alive() is True  # a yes is, for ALIVE_FOR_SECONDS
+    monkeypatch.setattr(client, "_seen_alive_at", -client.ALIVE_FOR_SECONDS)
+    assert client.a_worker_is_alive() is False
+
+
+def test_redis_out_of_reach_makes_the_queue_unavailable_at_once(heartbeats, settings):
+    settings.REDIS_URL = "redis://127.0.0.1:1/0"
+
+    with pytest.raises(WorkerUnavailable, match="can be reached"):
+        client.send_to_worker(["x"], timeout=5)
