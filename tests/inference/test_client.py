@@ -57,9 +57,15 @@ def a_worker_beats(monkeypatch):
 
 @pytest.fixture
 def heartbeats(redis_url, monkeypatch):
-    """The real heartbeat check against this run's Redis, nothing seen yet."""
+    """The real heartbeat check against this run's Redis, nothing seen yet (a key of the
+    test's own: the session's worker, if one runs, beats under the real one)."""
+    import uuid
+
     import redis
 
+    from guessgame import heartbeat
+
+    monkeypatch.setattr(heartbeat, "KEY", f"test-heartbeats:{uuid.uuid4().hex}")
     monkeypatch.setattr(client, "a_worker_is_alive", A_WORKER_IS_ALIVE)
     monkeypatch.setattr(client, "_seen_alive_at", -client.ALIVE_FOR_SECONDS)
     return redis.Redis.from_url(redis_url)
