@@ -44,15 +44,15 @@ RETRY_SECONDS = 5
 
 
 class WorkerUnavailable(Refusal):
-    """No worker answered in time (none running, all busy, or the broker is down)."""
+    """No worker answered in time (none running, all busy, or the broker is down);
+    ``why`` says which, in the one sentence every such answer has."""
 
     status = 503
     retry_after = RETRY_SECONDS
 
-    def __init__(
-        self, message: str = "The model is busy right now; please try again in a moment."
-    ) -> None:
-        super().__init__(message)
+    def __init__(self, why: str = "") -> None:
+        reason = f": {why}" if why else ""
+        super().__init__(f"The model is busy right now{reason}; please try again in a moment.")
 
 
 class PredictionFailed(Refusal):
@@ -67,17 +67,11 @@ class PredictionFailed(Refusal):
 
 
 def _no_answer(timeout: float) -> WorkerUnavailable:
-    return WorkerUnavailable(
-        f"The model is busy right now (no prediction worker answered within {timeout:g} s); "
-        "please try again in a moment."
-    )
+    return WorkerUnavailable(f"no prediction worker answered within {timeout:g} s")
 
 
 def _unreachable() -> WorkerUnavailable:
-    return WorkerUnavailable(
-        "The model is busy right now: no prediction worker can be reached (the prediction "
-        "queue is down); please try again in a moment."
-    )
+    return WorkerUnavailable("no prediction worker can be reached (the queue is down)")
 
 
 def batching_enabled() -> bool:
@@ -131,9 +125,7 @@ def send_to_worker(batch: list[str], *, timeout: float) -> dict:
     itself (``CELERY_RESULT_EXPIRES``).
     """
     if not a_worker_is_alive():
-        raise WorkerUnavailable(
-            "The model is busy right now: no prediction worker is up; please try again in a moment."
-        )
+        raise WorkerUnavailable("no prediction worker is up")
     options = {"expires": timeout}
     if queue := predict_queue():
         options["queue"] = queue

@@ -126,7 +126,7 @@ def test_bad_input_raises_a_drawing_error_before_anything_is_sent(send):
 
 
 def test_a_worker_that_does_not_answer_is_reported_as_unavailable(send):
-    send.error = WorkerUnavailable("No prediction worker answered within 5 s.")
+    send.error = WorkerUnavailable("no prediction worker answered within 5 s")
     with pytest.raises(WorkerUnavailable):
         predict_png(ONE)
 
