@@ -67,3 +67,11 @@ def serve_metrics(**kwargs) -> None:
     from guessgame.metrics import serve_worker_metrics
 
     serve_worker_metrics()
+
+
+@worker_ready.connect
+def freeze_worker_objects(**kwargs) -> None:
+    """The worker is up: its objects stay out of the garbage collector's full passes."""
+    from guessgame.gc_freeze import freeze_startup_objects
+
+    freeze_startup_objects()

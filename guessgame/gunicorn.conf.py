@@ -28,3 +28,10 @@ log_format = os.environ.get("LOG_FORMAT") or default_format(
     production=os.environ.get("DJANGO_ENV") == "production"
 )
 logconfig_dict = logging_config(json=log_format == "json", level=loglevel)
+
+
+def post_worker_init(worker) -> None:
+    """The app is loaded: its objects stay out of the garbage collector's full passes."""
+    from guessgame.gc_freeze import freeze_startup_objects
+
+    freeze_startup_objects()
