@@ -112,6 +112,7 @@ bench: install-bench var/models/seed-full/model.keras
 	$(PY) bench/bench_api.py
 	$(PY) bench/bench_load.py
 	$(PY) bench/bench_flood.py
+	$(PY) bench/bench_gc.py
 	$(PY) bench/bench_players.py
 	$(PY) bench/bench_flywheel.py
 
