@@ -27,7 +27,6 @@ def test_freezing_takes_what_is_alive_out_of_full_collections(unfrozen):
     frozen = freeze_startup_objects()
 
     assert frozen > 1000  # a Django process: tens of thousands
-    assert gc.get_freeze_count() == frozen
     assert len(gc.get_objects(generation=2)) < frozen // 10
     # What the process makes later is collected as before.
     Cycle()
