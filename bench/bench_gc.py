@@ -1,10 +1,9 @@
 """How long a full garbage collection holds a web process, with and without the freeze.
 
 A gunicorn process's thread that runs a full (generation-2) collection holds the GIL
-until it is done: every request of that process waits. This loads the web app as a
-gunicorn worker has it after its first requests (Django set up, the WSGI handler, the URL
-resolver and every view imported, the inference client), times ``gc.collect(2)`` as it
-is, then after ``guessgame.gc_freeze.freeze_startup_objects`` (what gunicorn's
+until it is done: every request of that process waits. This loads the web app as
+gunicorn's ``post_worker_init`` leaves it (Django set up, the WSGI handler, every view
+imported through the URL resolver), times ``gc.collect(2)`` as it is, then after ``guessgame.gc_freeze.freeze_startup_objects`` (what gunicorn's
 ``post_worker_init`` and the Celery worker's ``worker_ready`` call), in one process, one
 after the other.
 
@@ -35,13 +34,11 @@ def load_the_web_app() -> None:
     """What a gunicorn worker holds once it has served a few pages."""
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "guessgame.settings")
     from django.core.wsgi import get_wsgi_application
-    from django.urls import get_resolver
+
+    from guessgame.gc_freeze import load_every_view
 
     get_wsgi_application()
-    resolver = get_resolver()
-    resolver.url_patterns  # noqa: B018  imports every view
-    resolver.reverse_dict  # noqa: B018  what reverse() builds at the first page
-    import inference.client  # noqa: F401
+    load_every_view()
 
 
 def full_collection_ms(repeat: int) -> list[float]:

@@ -32,6 +32,7 @@ logconfig_dict = logging_config(json=log_format == "json", level=loglevel)
 
 def post_worker_init(worker) -> None:
     """The app is loaded: its objects stay out of the garbage collector's full passes."""
-    from guessgame.gc_freeze import freeze_startup_objects
+    from guessgame.gc_freeze import freeze_startup_objects, load_every_view
 
+    load_every_view()
     freeze_startup_objects()
