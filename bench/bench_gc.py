@@ -3,9 +3,9 @@
 A gunicorn process's thread that runs a full (generation-2) collection holds the GIL
 until it is done: every request of that process waits. This loads the web app as
 gunicorn's ``post_worker_init`` leaves it (Django set up, the WSGI handler, every view
-imported through the URL resolver), times ``gc.collect(2)`` as it is, then after ``guessgame.gc_freeze.freeze_startup_objects`` (what gunicorn's
-``post_worker_init`` and the Celery worker's ``worker_ready`` call), in one process, one
-after the other.
+imported through the URL resolver), times ``gc.collect(2)`` as it is, then after
+``guessgame.gc_freeze.freeze_startup_objects`` (what that hook and the Celery worker's
+``worker_ready`` call), in one process, one after the other.
 
     .venv/bin/python bench/bench_gc.py [--repeat 15]
 
