@@ -97,14 +97,8 @@ def _round_state(current: Round, *, now) -> dict:
 def _game_state(game: Game) -> dict:
     """The game for its page: score, the rounds played so far, and the one to play."""
     now = timezone.now()
-    current = services.game_current_round(game=game, now=now)
-    game.refresh_from_db()
-    drawings = {
-        d.round_id: d
-        for d in Drawing.objects.filter(round__game=game).only(
-            "round_id", "prediction_status", "predicted_digit", "not_digit"
-        )
-    }
+    rows = services.rounds_with_drawings(game.pk)
+    current = services.game_current_round(game=game, now=now, rows=rows)
     played = [
         {
             "number": r.number,
@@ -113,7 +107,7 @@ def _game_state(game: Game) -> dict:
             "scored": r.scored,
             "recognised": r.points > 0,
         }
-        for r in game.rounds.order_by("number")
+        for r, _ in rows
         if r.is_played and r.started_at is not None
     ]
     return {
@@ -122,7 +116,8 @@ def _game_state(game: Game) -> dict:
             "score": game.score,
             "finished": game.is_finished,
             "pending": any(
-                d.prediction_status == Drawing.Prediction.PENDING for d in drawings.values()
+                d is not None and d.prediction_status == Drawing.Prediction.PENDING
+                for _, d in rows
             ),
             "summary_url": reverse("game_summary", args=[game.pk]),
         },

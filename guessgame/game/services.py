@@ -38,6 +38,9 @@ from inference.preprocess import Preprocessed, preprocess_strokes
 
 log = logging.getLogger(__name__)
 
+RoundRow = tuple[Round, Drawing | None]
+"""A round of a game and its drawing, if it has one (:func:`rounds_with_drawings`)."""
+
 MAX_STROKES = 200
 MAX_POINTS = 5_000
 MAX_COORDINATE = 4 * constants.CANVAS_PX
@@ -99,28 +102,44 @@ def round_start(*, round: Round, now: datetime | None = None) -> Round:
     if round.started_at is None:
         now = now or timezone.now()
         # The filter makes a second tab's start a no-op instead of a clock reset.
-        Round.objects.filter(pk=round.pk, started_at__isnull=True).update(started_at=now)
-        round.refresh_from_db(fields=["started_at"])
+        if Round.objects.filter(pk=round.pk, started_at__isnull=True).update(started_at=now):
+            round.started_at = now
+        else:  # another tab started it first: its clock
+            round.refresh_from_db(fields=["started_at"])
     return round
 
 
-def game_current_round(*, game: Game, now: datetime | None = None) -> Round | None:
+def game_current_round(
+    *, game: Game, now: datetime | None = None, rows: list[RoundRow] | None = None
+) -> Round | None:
     """The round to play now, after timing out the one whose clock ran out.
 
-    None when every round has a drawing or was timed out.
+    None when every round has a drawing or was timed out. ``rows`` (the game's
+    :func:`rounds_with_drawings`, read once by a caller that needs them too) are kept
+    up to date with what this writes; ``game`` is read again when its score changed.
     """
     now = now or timezone.now()
-    if game_finish_if_abandoned(game=game, now=now):
+    if rows is None:
+        rows = rounds_with_drawings(game.pk)
+    if game_finish_if_abandoned(game=game, now=now, rows=rows):
+        rows[:] = rounds_with_drawings(game.pk)
         return None
-    for _ in range(constants.ROUNDS_PER_GAME + 1):
-        current = game.rounds.filter(scored=False, drawing__isnull=True).order_by("number").first()
-        if current is None:
-            return None
-        if current.started_at is not None and current.is_late(now):
-            round_timeout(round=current, now=now)
+    current, timed_out = None, False
+    for round, drawing in rows:
+        if round.scored or drawing is not None:
             continue
-        return current
-    return None
+        if not round.is_late(now):
+            current = round
+            break
+        # Its clock ran out with no drawing (or a tab sent one just now: then it is
+        # played, and the next round is the one to play either way).
+        if round_timeout(round=round, now=now):
+            round.scored, round.points, timed_out = True, 0, True
+        else:
+            round.refresh_from_db(fields=["scored", "points", "submitted_at"])
+    if timed_out:
+        game.refresh_from_db(fields=["score", "finished_at"])
+    return current
 
 
 def round_begin(*, round: Round, player: AbstractBaseUser, now: datetime | None = None) -> Round:
@@ -154,22 +173,31 @@ def round_timeout(*, round: Round, now: datetime | None = None) -> bool:
     return True
 
 
-def last_activity(game: Game) -> datetime:
-    """When the player last did something in the game: started it, a round, or a drawing."""
+def last_activity(game: Game, rows: Sequence[RoundRow] | None = None) -> datetime:
+    """When the player last did something in the game: started it, a round, or a drawing
+    (``rows``: the game's rounds as already read, else they are read)."""
+    if rows is None:
+        rounds = game.rounds.values_list("started_at", "submitted_at")
+    else:
+        rounds = [(round.started_at, round.submitted_at) for round, _ in rows]
     times = [game.started_at]
-    for started, submitted in game.rounds.values_list("started_at", "submitted_at"):
+    for started, submitted in rounds:
         times += [t for t in (started, submitted) if t is not None]
     return max(times)
 
 
-def game_finish_if_abandoned(*, game: Game, now: datetime | None = None) -> bool:
+def game_finish_if_abandoned(
+    *, game: Game, now: datetime | None = None, rows: Sequence[RoundRow] | None = None
+) -> bool:
     """Finish a game left alone for ABANDONED_AFTER: every round not played scores 0.
 
     A round still running is left to its clock (it may yet be sent); a drawing waiting
     for the model is scored when the model answers. True if this call finished the game.
     """
     now = now or timezone.now()
-    if game.finished_at is not None or now - last_activity(game) < constants.ABANDONED_AFTER:
+    if game.finished_at is not None or (
+        now - last_activity(game, rows) < constants.ABANDONED_AFTER
+    ):
         return False
     with transaction.atomic():
         locked = lock_row(Game, game.pk)
@@ -300,7 +328,7 @@ def _drawn_in_round(round: Round, player: AbstractBaseUser, strokes: object, now
         raise NotYourRound("This round is not yours.")
     if round.started_at is None:
         raise GameError("This round has not started yet.", status=409)
-    if round.scored or Drawing.objects.filter(round=round).exists():
+    if round.is_played:
         raise RoundOver("This round is over.")
     strokes = clean_strokes(strokes)
     check_pace(strokes, elapsed_ms=(now - round.started_at).total_seconds() * 1000)
@@ -378,7 +406,11 @@ def _record_recognition(
     Returns the drawing, the round's score and the game's new total."""
     from inference.models import ModelVersion
 
-    version = ModelVersion.objects.filter(name=prediction.model_version).first()
+    version = (
+        ModelVersion.objects.filter(name=prediction.model_version)
+        .values_list("pk", flat=True)
+        .first()
+    )
     png = render_strokes(strokes)
     try:
         with transaction.atomic():
@@ -395,12 +427,11 @@ def _record_recognition(
                 predicted_digit=prediction.digit,
                 confidence=prediction.confidence,
                 probabilities=prediction.probabilities,
-                model_version=version,
+                model_version_id=version,
                 predicted_at=now,
             )
-            locked.submitted_at = now
-            locked.save(update_fields=["submitted_at"])
-            score = _score_from(locked, game=game, now=now)
+            locked.submitted_at = now  # written with its points
+            score = _score_from(locked, game=game, now=now, ending=locked)
     except IntegrityError as exc:
         raise AlreadySubmitted("This round is already over.") from exc
     metrics.ROUNDS_PLAYED.inc()
@@ -467,7 +498,7 @@ def _lock_open_round(round: Round, *, already: str) -> tuple[Game, Round]:
     any database. Call inside ``transaction.atomic()``."""
     game = lock_row(Game, round.game_id)
     locked = lock_row(Round, round.pk)
-    if locked.scored or Drawing.objects.filter(round=locked).exists():
+    if locked.is_played:  # a drawing is stored with its round's submitted_at, at once
         raise AlreadySubmitted(already)
     return game, locked
 
@@ -518,16 +549,30 @@ def _play(round: Round, drawing: Drawing | None) -> RoundPlay | None:
     )
 
 
-def _rounds_with_drawings(game_id: int) -> list[tuple[Round, Drawing | None]]:
-    """The game's rounds in play order, each with its drawing (its prediction, no image)."""
-    rounds = list(Round.objects.filter(game_id=game_id).order_by("number"))
-    drawings = {
-        d.round_id: d
-        for d in Drawing.objects.filter(round__game_id=game_id).only(
-            "round_id", "prediction_status", "predicted_digit", "confidence", "late"
-        )
-    }
-    return [(round, drawings.get(round.pk)) for round in rounds]
+def rounds_with_drawings(game_id: int) -> list[RoundRow]:
+    """The game's rounds in play order, each with its drawing (its prediction, no
+    picture, no strokes): one query, what every step of a round reads."""
+    rounds = (
+        Round.objects.filter(game_id=game_id)
+        .select_related("drawing")
+        .only(*ROUND_FIELDS, *(f"drawing__{name}" for name in DRAWING_FIELDS))
+        .order_by("number")
+    )
+    return [(round, _drawing_of(round)) for round in rounds]
+
+
+ROUND_FIELDS = ("game_id", "number", "target", "started_at", "submitted_at", "points", "scored")
+DRAWING_FIELDS = (
+    "round_id", "prediction_status", "predicted_digit", "not_digit", "confidence", "late"
+)  # fmt: skip
+"""What a round's play and score read of its drawing."""
+
+
+def _drawing_of(round: Round) -> Drawing | None:
+    try:
+        return round.drawing
+    except Drawing.DoesNotExist:
+        return None
 
 
 def game_round_scores(*, game: Game) -> dict[int, RoundScore]:
@@ -537,12 +582,14 @@ def game_round_scores(*, game: Game) -> dict[int, RoundScore]:
     stored points came from. After a staff re-prediction (which keeps the points) the
     two may differ; the page then shows the stored total alone.
     """
-    rows = _rounds_with_drawings(game.pk)
+    rows = rounds_with_drawings(game.pk)
     scores = score_game([_play(round, drawing) for round, drawing in rows])
     return {round.pk: result for (round, _), result in zip(rows, scores, strict=True)}
 
 
-def _score_from(round: Round, *, game: Game, now: datetime) -> RoundScore:
+def _score_from(
+    round: Round, *, game: Game, now: datetime, ending: Round | None = None
+) -> RoundScore:
     """Score the round and every later round of its game already predicted, in play order.
 
     A round predicted while an earlier one was still waiting for the model (the worker
@@ -550,9 +597,13 @@ def _score_from(round: Round, *, game: Game, now: datetime) -> RoundScore:
     earlier prediction arrives, the later rounds are scored again, so every streak runs
     over the rounds in order whatever order the predictions came in. Earlier rounds
     keep their points. Call with the game row locked: one game is scored at a time.
-    Returns the round's own score.
+    ``ending`` is a round this call ends (its ``submitted_at`` set, not yet written):
+    scored as it is and written with its points, in one UPDATE. Returns the round's own
+    score.
     """
-    every = _rounds_with_drawings(game.pk)
+    every = rounds_with_drawings(game.pk)
+    if ending is not None:
+        every = [(ending if r.pk == ending.pk else r, d) for r, d in every]
     rows = [(r, d) for r, d in every if r.number >= round.number]
     streak = streak_before([r for r, _ in every], number=round.number)
     scores = score_game([_play(r, d) for r, d in rows], streak=streak)
@@ -561,7 +612,10 @@ def _score_from(round: Round, *, game: Game, now: datetime) -> RoundScore:
             continue  # not played, timed out, unreadable or still waiting: left as it is
         if not later.scored and result.total > 0:
             metrics.ROUNDS_RECOGNISED.inc()
-        if not later.scored or later.points != result.total:
+        if later is ending:
+            later.scored, later.points = True, result.total
+            later.save(update_fields=["submitted_at", "scored", "points"])
+        elif not later.scored or later.points != result.total:
             later.scored, later.points = True, result.total
             later.save(update_fields=["scored", "points"])
     _update_game_total(game, now=now, rounds=[r for r, _ in every])
