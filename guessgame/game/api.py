@@ -116,8 +116,7 @@ def _game_state(game: Game) -> dict:
             "score": game.score,
             "finished": game.is_finished,
             "pending": any(
-                d is not None and d.prediction_status == Drawing.Prediction.PENDING
-                for _, d in rows
+                d is not None and d.prediction_status == Drawing.Prediction.PENDING for _, d in rows
             ),
             "summary_url": reverse("game_summary", args=[game.pk]),
         },
