@@ -6,9 +6,9 @@ import io
 
 import numpy as np
 import pytest
-from PIL import Image
+from PIL import Image, ImageDraw
 
-from inference.canvas import CANVAS_PX, PEN_PX, render_strokes
+from inference.canvas import CANVAS_PX, PEN_PX, _downsample, render_strokes
 
 
 @pytest.fixture(autouse=True)
@@ -78,3 +78,22 @@ def test_several_strokes_are_all_drawn():
     assert alpha[20, 40] == 255
     assert alpha[200, 175] == 255
     assert alpha[110, 110] == 0
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_shrinking_only_the_inked_blocks_gives_the_whole_pictures_pixels(seed):
+    """The renderer shrinks the blocks around the ink alone: the pixels of a box filter
+    over the whole picture, wherever the ink is (edges, corners, a dot, none), to within
+    one grey level (Pillow's fixed-point weights round a few grey inks differently)."""
+    rng = np.random.default_rng(seed)
+    size, scale = 57, 4
+    big = Image.new("L", (size * scale, size * scale), 0)
+    draw = ImageDraw.Draw(big)
+    for _ in range(seed % 4):  # seed 0, 4, 8...: no ink at all
+        x0, y0 = rng.integers(-20, size * scale + 20, 2)
+        x1, y1 = rng.integers(-20, size * scale + 20, 2)
+        draw.line([(int(x0), int(y0)), (int(x1), int(y1))], fill=int(rng.integers(1, 256)),
+                  width=int(rng.integers(1, 30)))  # fmt: skip
+    whole = big.resize((size, size), Image.Resampling.BOX)
+    shrunk = np.asarray(_downsample(big, scale), dtype=np.int16)
+    assert np.abs(shrunk - np.asarray(whole, dtype=np.int16)).max(initial=0) <= 1
