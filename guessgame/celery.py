@@ -53,6 +53,20 @@ def log_with_task_id(task_id: str = "", task=None, **kwargs) -> None:
     request_var.set(carried or "")
 
 
+@task_prerun.connect
+@task_postrun.connect
+def database_as_a_request_does(sender=None, **kwargs) -> None:
+    """Around each task, what Django does around each request: drop a connection that
+    is broken or older than CONN_MAX_AGE, and health-check the next one before use, so a
+    worker keeps its connection between tasks (settings.CELERY_DB_REUSE_MAX) and still
+    survives a database restart. Not for an eager task: it runs inside its caller."""
+    if sender is not None and getattr(sender.request, "is_eager", False):
+        return
+    from django.db import close_old_connections
+
+    close_old_connections()
+
+
 @task_postrun.connect
 def forget_task_id(**kwargs) -> None:
     from guessgame.logs import request_id, task_id

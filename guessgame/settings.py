@@ -275,6 +275,12 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {
     "visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=120),
 }
 CELERY_WORKER_CONCURRENCY = env.int("CELERY_CONCURRENCY", default=2)
+# Celery's Django fixup closes the worker's database connection before and after every
+# task unless told to reuse it: a new connection per live-guess batch (SQLite's open and
+# pragmas: 9% of the worker's samples under py-spy; a handshake on PostgreSQL). The worker
+# instead treats each task like a web request (guessgame.celery: CONN_MAX_AGE and the
+# health check apply), and the fixup closes it only every this many tasks.
+CELERY_DB_REUSE_MAX = 1000
 CELERY_BEAT_SCHEDULE = {
     "requeue-pending-predictions": {
         "task": "guessgame.game.tasks.requeue_pending_predictions",
