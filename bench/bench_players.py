@@ -176,6 +176,7 @@ class Guesser:
         self.answered = prefix if self.dedupe else None
         if answer and answer.get("recognised"):
             self.won = True
+            self.player.next_state = answer.get("next")
             return
         if self.again:
             self.send()
@@ -274,6 +275,8 @@ class Player:
         self.policy = policy
         self.game_url: str | None = None
         self.round: dict | None = None
+        self.next_state: dict | None = None
+        """The game as a recognised guess left it: the next card without state.json."""
         self.running = True
 
     def request(self, method: str, path: str, body: bytes | None = None, content_type=None):
@@ -321,11 +324,14 @@ class Player:
                 gevent.sleep(1)
 
     def play_one(self) -> None:
-        """One round: the game's state, start, draw; a new game when this one is over."""
+        """One round: the game's state (from the last recognised guess, as game.js takes
+        it, or asked for), start, draw; a new game when this one is over."""
         if self.game_url is None:
             self.new_game()
-        status, data, _ = self.request("GET", self.game_url + "/state.json")
-        state = json.loads(data) if status == 200 else {}
+        state, self.next_state = self.next_state, None
+        if state is None:
+            status, data, _ = self.request("GET", self.game_url + "/state.json")
+            state = json.loads(data) if status == 200 else {}
         if not state.get("round"):
             self.game_url = None
             return

@@ -178,10 +178,17 @@ def _read_strokes(request: HttpRequest) -> object:
 
 
 def _points(guess: services.RoundGuess) -> dict:
-    """The recognised round's points, the game's total, and where the points came from."""
+    """The recognised round's points, the game's total, where the points came from, and
+    the game as it goes on (``next``: what ``state.json`` would answer now), so the page
+    shows the next card without asking for it."""
     score = guess.score
     breakdown = {"base": score.base, "speed": score.speed, "streak": score.streak}
-    return {"points": score.total, "game_score": guess.game_score, "breakdown": breakdown}
+    return {
+        "points": score.total,
+        "game_score": guess.game.score,
+        "breakdown": breakdown,
+        "next": _game_state(guess.game),
+    }
 
 
 @answers_json

@@ -345,7 +345,8 @@ class RoundGuess:
     drawing: Drawing | None = None
     score: RoundScore | None = None
     """Where a recognised round's points came from, as they were written."""
-    game_score: int | None = None
+    game: Game | None = None
+    """A recognised round's game as its scoring left it (new total; finished or not)."""
 
 
 def recognises(prediction: Prediction, target: int) -> bool:
@@ -379,7 +380,7 @@ def round_guess(
     if round.is_late(now) or not recognises(prediction, round.target):
         return RoundGuess(prediction=prediction, recognised=False, round=round)
     try:
-        drawing, score, game_score = _record_recognition(
+        drawing, score, game = _record_recognition(
             round=round, player=player, strokes=strokes, prepared=prepared,
             prediction=prediction, now=now,
         )  # fmt: skip
@@ -388,7 +389,7 @@ def round_guess(
     round.submitted_at, round.scored, round.points = now, True, score.total
     return RoundGuess(
         prediction=prediction, recognised=True, round=round, drawing=drawing,
-        score=score, game_score=game_score,
+        score=score, game=game,
     )  # fmt: skip
 
 
@@ -400,10 +401,10 @@ def _record_recognition(
     prepared: Preprocessed,
     prediction: Prediction,
     now: datetime,
-) -> tuple[Drawing, RoundScore, int]:
+) -> tuple[Drawing, RoundScore, Game]:
     """Store the recognised drawing with its prediction and score the round, once.
 
-    Returns the drawing, the round's score and the game's new total."""
+    Returns the drawing, the round's score and the game with its new total."""
     from inference.models import ModelVersion
 
     version = (
@@ -436,7 +437,7 @@ def _record_recognition(
         raise AlreadySubmitted("This round is already over.") from exc
     metrics.ROUNDS_PLAYED.inc()
     log.info("event=round_recognised round=%s drawing=%s", round.pk, drawing.pk)
-    return drawing, score, game.score
+    return drawing, score, game
 
 
 def round_submit(

@@ -213,10 +213,11 @@ function markPlayed(recognised) {
   dot.querySelector(".track-label").textContent = String(round.target);
 }
 
-async function next() {
+/** The next card: from ``state`` when an answer brought it (a recognised guess does), else asked for. */
+async function next(state) {
   clearTimeout(ticking);
   guesser.stop();
-  enter(await loadState());
+  enter(state ?? (await loadState()));
 }
 
 function enter(state) {
@@ -312,7 +313,7 @@ async function won(data) {
   markPlayed(true);
   showCard("won", `Round ${round.number}`, `It's ${aDigit(round.target)}!`, `+${data.points} points`);
   await sleep(celebrationMs);
-  next();
+  next(data.next);
 }
 
 /** The bell, or the player is done: send the last drawing and show the model's verdict. */

@@ -278,6 +278,37 @@ def test_a_guess_that_names_the_target_ends_the_round_and_scores_it_at_once(
     assert again.status_code == 409 and Drawing.objects.count() == 1
 
 
+def test_a_recognised_guess_brings_the_next_card_as_state_json_would(logged_in, player, queued):
+    round = round_started(logged_in, player, drawn_for=4)
+
+    with mock.patch("inference.client.predict_strokes", side_effect=model_says(round.target, 0.9)):
+        answer = post_strokes(logged_in, "round_guess", round).json()
+
+    state = logged_in.get(reverse("game_state", args=[round.game_id])).json()
+    assert answer["next"] == state  # the page needs no state.json between rounds
+    assert state["round"]["number"] == 2 and "target" not in state["round"]
+    assert state["game"]["score"] == answer["game_score"] == answer["points"]
+    assert [r["number"] for r in state["played"]] == [1] and state["played"][0]["recognised"]
+
+
+def test_the_last_round_recognised_brings_the_finished_game(logged_in, player, queued):
+    game = start_playing(logged_in, player)
+    now = timezone.now()
+    for number in range(1, constants.ROUNDS_PER_GAME):
+        earlier = game.rounds.get(number=number)
+        services.round_start(round=earlier, now=now - timedelta(seconds=10))
+        services.round_submit(round=earlier, player=player, strokes=drawing_of(earlier.target)[1])
+    last = game.rounds.get(number=constants.ROUNDS_PER_GAME)
+    start_round(logged_in, last)
+    drawn_seconds_ago(last, 4)
+
+    with mock.patch("inference.client.predict_strokes", side_effect=model_says(last.target, 0.9)):
+        answer = post_strokes(logged_in, "round_guess", last).json()
+
+    assert answer["recognised"] is True and answer["next"]["round"] is None
+    assert answer["next"]["game"]["summary_url"] == reverse("game_summary", args=[game.pk])
+
+
 def test_a_guess_that_does_not_name_the_target_stores_nothing(logged_in, player, queued):
     round = round_started(logged_in, player, drawn_for=4)
     other = (round.target + 1) % 10
