@@ -55,3 +55,27 @@ def test_a_connection_older_than_conn_max_age_is_replaced_at_the_next_task(worke
     run_task_signals()
 
     assert connection.connection is not None and connection.connection is not first
+
+
+def test_a_connection_the_database_dropped_between_tasks_is_replaced(worker_fixup):
+    """A database restart between two tasks: the next task's health check reconnects."""
+    if connection.vendor != "postgresql":
+        pytest.skip("SQLite has no server to drop a connection")
+    import psycopg
+
+    run_task_signals()
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        (pid,) = cursor.fetchone()
+    settings = connection.settings_dict
+    with psycopg.connect(
+        host=settings["HOST"], port=settings["PORT"], user=settings["USER"],
+        dbname=settings["NAME"], password=settings["PASSWORD"] or None, autocommit=True,
+    ) as admin:  # fmt: skip
+        admin.execute("SELECT pg_terminate_backend(%s)", [pid])
+
+    run_task_signals()  # would raise "terminating connection" without the health check
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        assert cursor.fetchone()[0] != pid
