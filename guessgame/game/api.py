@@ -94,10 +94,12 @@ def _round_state(current: Round, *, now) -> dict:
     return state
 
 
-def _game_state(game: Game) -> dict:
-    """The game for its page: score, the rounds played so far, and the one to play."""
+def _game_state(game: Game, rows: list[services.RoundRow] | None = None) -> dict:
+    """The game for its page: score, the rounds played so far, and the one to play
+    (``rows``: its rounds with their drawings, when the caller has just read them)."""
     now = timezone.now()
-    rows = services.rounds_with_drawings(game.pk)
+    if rows is None:
+        rows = services.rounds_with_drawings(game.pk)
     current = services.game_current_round(game=game, now=now, rows=rows)
     played = [
         {
@@ -187,7 +189,7 @@ def _points(guess: services.RoundGuess) -> dict:
         "points": score.total,
         "game_score": guess.game.score,
         "breakdown": breakdown,
-        "next": _game_state(guess.game),
+        "next": _game_state(guess.game, guess.rows),
     }
 
 

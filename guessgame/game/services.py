@@ -347,6 +347,8 @@ class RoundGuess:
     """Where a recognised round's points came from, as they were written."""
     game: Game | None = None
     """A recognised round's game as its scoring left it (new total; finished or not)."""
+    rows: list[RoundRow] | None = None
+    """That game's rounds with their drawings, as written (:func:`rounds_with_drawings`)."""
 
 
 def recognises(prediction: Prediction, target: int) -> bool:
@@ -380,7 +382,7 @@ def round_guess(
     if round.is_late(now) or not recognises(prediction, round.target):
         return RoundGuess(prediction=prediction, recognised=False, round=round)
     try:
-        drawing, score, game = _record_recognition(
+        drawing, score, game, rows = _record_recognition(
             round=round, player=player, strokes=strokes, prepared=prepared,
             prediction=prediction, now=now,
         )  # fmt: skip
@@ -389,7 +391,7 @@ def round_guess(
     round.submitted_at, round.scored, round.points = now, True, score.total
     return RoundGuess(
         prediction=prediction, recognised=True, round=round, drawing=drawing,
-        score=score, game=game,
+        score=score, game=game, rows=rows,
     )  # fmt: skip
 
 
@@ -401,10 +403,11 @@ def _record_recognition(
     prepared: Preprocessed,
     prediction: Prediction,
     now: datetime,
-) -> tuple[Drawing, RoundScore, Game]:
+) -> tuple[Drawing, RoundScore, Game, list[RoundRow]]:
     """Store the recognised drawing with its prediction and score the round, once.
 
-    Returns the drawing, the round's score and the game with its new total."""
+    Returns the drawing, the round's score, the game with its new total and its rounds
+    as written."""
     from inference.models import ModelVersion
 
     version = (
@@ -432,12 +435,13 @@ def _record_recognition(
                 predicted_at=now,
             )
             locked.submitted_at = now  # written with its points
-            score = _score_from(locked, game=game, now=now, ending=locked)
+            rows = rounds_with_drawings(game.pk)
+            score = _score_from(locked, game=game, now=now, ending=locked, every=rows)
     except IntegrityError as exc:
         raise AlreadySubmitted("This round is already over.") from exc
     metrics.ROUNDS_PLAYED.inc()
     log.info("event=round_recognised round=%s drawing=%s", round.pk, drawing.pk)
-    return drawing, score, game
+    return drawing, score, game, rows
 
 
 def round_submit(
@@ -589,7 +593,12 @@ def game_round_scores(*, game: Game) -> dict[int, RoundScore]:
 
 
 def _score_from(
-    round: Round, *, game: Game, now: datetime, ending: Round | None = None
+    round: Round,
+    *,
+    game: Game,
+    now: datetime,
+    ending: Round | None = None,
+    every: list[RoundRow] | None = None,
 ) -> RoundScore:
     """Score the round and every later round of its game already predicted, in play order.
 
@@ -599,12 +608,14 @@ def _score_from(
     over the rounds in order whatever order the predictions came in. Earlier rounds
     keep their points. Call with the game row locked: one game is scored at a time.
     ``ending`` is a round this call ends (its ``submitted_at`` set, not yet written):
-    scored as it is and written with its points, in one UPDATE. Returns the round's own
-    score.
+    scored as it is and written with its points, in one UPDATE. ``every`` (the game's
+    :func:`rounds_with_drawings`, read by the caller inside its transaction) is scored
+    in place, so the caller holds the game as written. Returns the round's own score.
     """
-    every = rounds_with_drawings(game.pk)
+    if every is None:
+        every = rounds_with_drawings(game.pk)
     if ending is not None:
-        every = [(ending if r.pk == ending.pk else r, d) for r, d in every]
+        every[:] = [(ending if r.pk == ending.pk else r, d) for r, d in every]
     rows = [(r, d) for r, d in every if r.number >= round.number]
     streak = streak_before([r for r, _ in every], number=round.number)
     scores = score_game([_play(r, d) for r, d in rows], streak=streak)
