@@ -15,7 +15,8 @@ each on a free loopback port with its own var dir (SQLite, the embedded Redis):
   round, draw (strokes as JSON with their timings; the server draws them), a live guess
   at each pen-up and at most one every LIVE_GUESS_INTERVAL_MS while a stroke goes on,
   never the same drawing twice (static/js/live.js); the round ends when the model
-  recognises the drawing, or the player presses Done; then the next card.
+  recognises the drawing (its answer brings the next card), or the player presses Done;
+  then the next card.
 
 Both draw the same digits at a person's pace. The number of players steps up, each step
 run on both stacks in turn (so a change in what else the machine does hits both alike),
