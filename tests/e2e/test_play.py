@@ -110,6 +110,8 @@ def test_a_guest_plays_ten_rounds_on_one_page_then_saves_their_score(
     page.wait_for_url(PLAY_URL)
     mark_the_page(page)
     shoot(page, "play-card")
+    state_reads = []
+    page.on("request", lambda r: state_reads.append(r.url) if "/state.json" in r.url else None)
 
     recognised = play_a_whole_game(page, shots="play-recognised")
 
@@ -118,6 +120,9 @@ def test_a_guest_plays_ten_rounds_on_one_page_then_saves_their_score(
     assert SUMMARY_URL.search(page.url)
     # Our hand-drawn digits are clear: the model should read nearly all of them.
     assert recognised >= 8
+    # A recognised round's answer brings the next card: the game's state is asked for
+    # at most after a round the player ended (and while its last drawing is judged).
+    assert len(state_reads) <= 1 + 3 * (10 - recognised), state_reads
     tiles = page.locator(".round-tile")
     expect(tiles).to_have_count(10)
     expect(page.locator(".round-tile img.seen-img")).to_have_count(10)
