@@ -14,12 +14,12 @@ from __future__ import annotations
 import io
 import warnings
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from inference.canvas import Stroke, ink_from_strokes
+from inference.canvas import Stroke, coverage, render_ink
 from inference.contract import FIELD_PX
 from inference.limits import MAX_BYTES, MAX_PIXELS, MAX_SIDE, WORK_SIDE
 
@@ -66,6 +66,9 @@ class Preprocessed:
 
     pixels: np.ndarray
     blank: bool
+    canvas: Image.Image | None = field(default=None, compare=False, repr=False)
+    """Drawn from strokes: the canvas as the server drew it (``canvas.render_ink``), so
+    storing the drawing does not draw it again."""
 
 
 BLANK = np.zeros((FIELD_PX, FIELD_PX), dtype=np.float32)
@@ -202,7 +205,8 @@ def _ink_from_gray(gray: np.ndarray) -> np.ndarray:
 def preprocess_strokes(strokes: Sequence[Stroke]) -> Preprocessed:
     """Strokes drawn by the server with the browser's renderer (``inference.canvas``),
     then normalised like any drawing: the game's path, live guesses and submissions."""
-    return preprocess_array(ink_from_strokes(strokes))
+    canvas = render_ink(strokes)
+    return replace(preprocess_array(coverage(canvas)), canvas=canvas)
 
 
 def preprocess_array(ink: np.ndarray) -> Preprocessed:

@@ -23,6 +23,7 @@ from datetime import datetime
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
+from django.db.models import Max, Q, QuerySet
 from django.utils import timezone
 
 from guessgame import metrics
@@ -31,7 +32,7 @@ from guessgame.errors import Refusal
 from guessgame.game import constants
 from guessgame.game.models import GUEST_PREFIX, Drawing, Game, Guest, Round
 from guessgame.game.scoring import RoundPlay, RoundScore, score_game
-from inference.canvas import render_strokes
+from inference.canvas import png_of_ink
 from inference.contract import pixels_to_bytes
 from inference.prediction import Prediction
 from inference.preprocess import Preprocessed, preprocess_strokes
@@ -218,13 +219,38 @@ def game_finish_if_abandoned(
     return game.finished_at is not None
 
 
-def finish_abandoned_games(*, now: datetime | None = None, limit: int = 500) -> int:
-    """Finish every game left alone for ABANDONED_AFTER (the beat sweep); returns how many."""
+SWEEP_GAMES = 20
+"""Abandoned games one sweep task finishes; it queues another for the rest. The worker
+predicts live guesses one task at a time (the solo pool): 20 games are about 60 ms of
+its time, while a hundred players who left at once were seconds in which no guess was
+answered (README, "Players at once")."""
+
+
+def abandoned_games(*, now: datetime) -> QuerySet[Game]:
+    """The unfinished games with nothing done for ABANDONED_AFTER (the game's start, and
+    its rounds' starts and ends, as :func:`last_activity` reads them), oldest first: one
+    query, however many games are being played."""
+    cutoff = now - constants.ABANDONED_AFTER
+    idle = Q(last_start__isnull=True) | Q(last_start__lte=cutoff)
+    sent = Q(last_end__isnull=True) | Q(last_end__lte=cutoff)
+    return (
+        Game.objects.filter(finished_at__isnull=True, started_at__lte=cutoff)
+        .annotate(last_start=Max("rounds__started_at"), last_end=Max("rounds__submitted_at"))
+        .filter(idle & sent)
+        .order_by("started_at", "pk")
+    )
+
+
+def finish_abandoned_games(
+    *, now: datetime | None = None, limit: int | None = None
+) -> tuple[int, bool]:
+    """Finish at most ``limit`` (SWEEP_GAMES) games left alone for ABANDONED_AFTER (the
+    beat sweep); returns how many, and whether more are waiting."""
     now = now or timezone.now()
-    stale = Game.objects.filter(
-        finished_at__isnull=True, started_at__lte=now - constants.ABANDONED_AFTER
-    ).order_by("started_at")[:limit]
-    return sum(game_finish_if_abandoned(game=game, now=now) for game in stale)
+    limit = SWEEP_GAMES if limit is None else limit
+    stale = list(abandoned_games(now=now)[: limit + 1])
+    finished = sum(game_finish_if_abandoned(game=game, now=now) for game in stale[:limit])
+    return finished, len(stale) > limit
 
 
 # ---------------------------------------------------------------------------
@@ -415,7 +441,7 @@ def _record_recognition(
         .values_list("pk", flat=True)
         .first()
     )
-    png = render_strokes(strokes)
+    png = png_of_ink(prepared.canvas)
     try:
         with transaction.atomic():
             game, locked = _lock_open_round(round, already="This round is already over.")
@@ -478,7 +504,7 @@ def round_submit(
                 round=locked,
                 player=player,
                 label=locked.target,
-                image_png=render_strokes(strokes),
+                image_png=png_of_ink(prepared.canvas),
                 strokes=strokes,
                 pixels=pixels_to_bytes(prepared.pixels),
                 blank=False,

@@ -548,13 +548,40 @@ def test_a_game_left_alone_finishes_by_itself_with_the_rounds_it_had(game, playe
     played = play_round(game, player, seconds=5)
     later = timezone.now() + constants.ABANDONED_AFTER + timedelta(seconds=1)
 
-    assert services.finish_abandoned_games(now=timezone.now()) == 0  # not yet
-    assert services.finish_abandoned_games(now=later) == 1
+    assert services.finish_abandoned_games(now=timezone.now()) == (0, False)  # not yet
+    assert services.finish_abandoned_games(now=later) == (1, False)
 
     game.refresh_from_db()
     assert game.is_finished and game.score == played.points > 0
     assert game.rounds.filter(scored=True).count() == 10
     assert services.game_current_round(game=game) is None
+
+
+def test_the_sweep_finds_the_abandoned_games_and_only_them(player, other_player, queued):
+    long_ago = timezone.now() - constants.ABANDONED_AFTER * 3
+    active = services.game_start(player=player)  # started long ago, a round just now
+    Game.objects.filter(pk=active.pk).update(started_at=long_ago)
+    services.round_start(round=active.rounds.get(number=1), now=timezone.now())
+    left = services.game_start(player=other_player)  # a round long ago, then nothing
+    Game.objects.filter(pk=left.pk).update(started_at=long_ago)
+    services.round_start(round=left.rounds.get(number=1), now=long_ago)
+    never = services.game_start(player=other_player)  # never started a round
+    Game.objects.filter(pk=never.pk).update(started_at=long_ago)
+    services.game_start(player=player)  # a game started just now: not abandoned
+
+    found = services.abandoned_games(now=timezone.now())
+
+    assert [game.pk for game in found] == sorted([left.pk, never.pk])
+
+
+def test_the_sweep_finishes_a_few_games_at_a_time_and_says_more_are_left(player, queued):
+    long_ago = timezone.now() - constants.ABANDONED_AFTER * 2
+    games = [services.game_start(player=player) for _ in range(3)]
+    Game.objects.filter(pk__in=[g.pk for g in games]).update(started_at=long_ago)
+
+    assert services.finish_abandoned_games(limit=2) == (2, True)
+    assert services.finish_abandoned_games(limit=2) == (1, False)
+    assert not Game.objects.filter(finished_at__isnull=True).exists()
 
 
 def test_a_round_still_running_keeps_a_game_open(game, player):

@@ -68,6 +68,24 @@ def test_the_sweep_requeues_only_drawings_pending_for_a_while(game, player, queu
     assert {c.args[0] for c in queued.call_args_list} == {old.pk, fresh.pk}
 
 
+@pytest.mark.django_db
+def test_the_game_sweep_leaves_the_rest_to_a_task_queued_behind_the_predictions(player):
+    long_ago = timezone.now() - services.constants.ABANDONED_AFTER * 2
+    games = [services.game_start(player=player) for _ in range(3)]
+    Game.objects.filter(pk__in=[g.pk for g in games]).update(started_at=long_ago)
+
+    with (
+        mock.patch.object(services, "SWEEP_GAMES", 2),
+        mock.patch("guessgame.game.tasks.finish_abandoned_games.delay") as again,
+    ):
+        assert tasks.finish_abandoned_games() == 2
+        again.assert_called_once_with()
+        again.reset_mock()
+        assert tasks.finish_abandoned_games() == 1
+        again.assert_not_called()
+    assert not Game.objects.filter(finished_at__isnull=True).exists()
+
+
 def test_a_worker_start_queues_the_sweep():
     with mock.patch.object(tasks.requeue_pending_predictions, "delay") as delay:
         tasks.requeue_at_worker_start()
