@@ -29,8 +29,8 @@ The load generator is gevent with geventhttpclient (from locust, in the bench ex
 one greenlet per player, a fraction of a millisecond of CPU per request, on the same
 machine as the servers.
 
-    .venv/bin/python bench/bench_players.py [--step-seconds 20] [--max-players 400]
-        [--threads N] [--postgres]
+    .venv/bin/python bench/bench_players.py [--step-seconds 20] [--min-players N]
+        [--max-players 400] [--threads N] [--postgres]
 
 Writes bench/results/players.json. Not a test: the figures depend on what else the
 machine is doing.
@@ -556,13 +556,13 @@ def run_step(flow: Flow, players: int, seconds: float) -> dict:
     }
 
 
-def capacities(flows: dict[str, Flow], seconds: float, most: int) -> dict:
+def capacities(flows: dict[str, Flow], seconds: float, most: int, least: int = 0) -> dict:
     """Step the players up, each step run with both flows one after the other (so a
     change in what else the machine does hits both alike), until a flow misses the
     target twice in a row (one noisy step on a shared machine does not end its search);
     a flow's capacity is the most players that held."""
     found = {name: {"capacity": 0, "steps": [], "misses": 0} for name in flows}
-    for players in (n for n in STEPS if n <= most):
+    for players in (n for n in STEPS if least <= n <= most):
         searching = [name for name in flows if found[name]["misses"] < 2]
         if not searching:
             break
@@ -608,6 +608,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--step-seconds", type=float, default=20, help="Measured seconds a step.")
     parser.add_argument("--max-players", type=int, default=400, help="Stop the steps here.")
+    parser.add_argument(
+        "--min-players",
+        type=int,
+        default=0,
+        help="Start the steps here (a quicker run, when both flows are known to hold below).",
+    )
     parser.add_argument("--out", type=Path, default=RESULTS, help="Where to write the JSON.")
     parser.add_argument(
         "--threads",
@@ -631,6 +637,7 @@ def main() -> None:
         "gunicorn_threads": args.threads or "each stack's default (before 32, after 4)",
         "target": f"live guess p95 <= {GUESS_P95_MS} ms, errors <= {MAX_ERROR_RATE:.0%}",
         "step_seconds": args.step_seconds,
+        "min_players": args.min_players,
         "baseline_commit": BASELINE_COMMIT,
         "flows": {
             "before": "the first version's pages: a live guess (PNG) every "
@@ -667,7 +674,7 @@ def main() -> None:
             "before": Flow(stacks["before"][0], sign_up_players, FirstVersionPlayer, OldPage),
             "after": Flow(stacks["after"][0], sign_in_guests, Player, NewPage),
         }
-        report.update(capacities(flows, args.step_seconds, most))
+        report.update(capacities(flows, args.step_seconds, most, args.min_players))
     finally:
         for name, (_, stack, log) in stacks.items():
             try:

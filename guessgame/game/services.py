@@ -23,7 +23,7 @@ from datetime import datetime
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import AbstractBaseUser
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Q, QuerySet
+from django.db.models import Count, Max, Q, QuerySet, Sum
 from django.utils import timezone
 
 from guessgame import metrics
@@ -190,45 +190,30 @@ def last_activity(game: Game, rows: Sequence[RoundRow] | None = None) -> datetim
 def game_finish_if_abandoned(
     *, game: Game, now: datetime | None = None, rows: Sequence[RoundRow] | None = None
 ) -> bool:
-    """Finish a game left alone for ABANDONED_AFTER: every round not played scores 0.
-
-    A round still running is left to its clock (it may yet be sent); a drawing waiting
-    for the model is scored when the model answers. True if this call finished the game.
-    """
+    """Finish a game left alone for ABANDONED_AFTER (a player coming back to it): every
+    round not played scores 0 (see :func:`_close_abandoned`). True if this call ended
+    its rounds."""
     now = now or timezone.now()
     if game.finished_at is not None or (
         now - last_activity(game, rows) < constants.ABANDONED_AFTER
     ):
         return False
-    with transaction.atomic():
-        locked = lock_row(Game, game.pk)
-        if locked.finished_at is not None or now - last_activity(locked) < (
-            constants.ABANDONED_AFTER
-        ):
-            return False
-        unplayed = locked.rounds.filter(scored=False, drawing__isnull=True)
-        unplayed.filter(started_at__isnull=True).update(scored=True, points=0)
-        for running in unplayed.filter(started_at__isnull=False):
-            if running.is_late(now):
-                running.scored, running.points = True, 0
-                running.save(update_fields=["scored", "points"])
-        _update_game_total(locked, now=now)
-    game.refresh_from_db()
-    if game.finished_at is not None:
-        log.info("event=game_abandoned game=%s score=%s", game.pk, game.score)
-    return game.finished_at is not None
+    closed = _close_abandoned([game.pk], now=now)
+    if closed:
+        game.refresh_from_db()
+    return bool(closed)
 
 
-SWEEP_GAMES = 20
-"""Abandoned games one sweep task finishes; it queues another for the rest. The worker
-predicts live guesses one task at a time (the solo pool): 20 games are about 60 ms of
-its time, while a hundred players who left at once were seconds in which no guess was
-answered (README, "Players at once")."""
+SWEEP_GAMES = 100
+"""Abandoned games one sweep task closes; it queues another for the rest. The worker
+predicts live guesses one task at a time (the solo pool) and SQLite has one writer: a
+task is a handful of statements whatever its size, where a game at a time kept guesses
+waiting for seconds after a hundred players left at once (README, "Players at once")."""
 
 
 def abandoned_games(*, now: datetime) -> QuerySet[Game]:
     """The unfinished games with nothing done for ABANDONED_AFTER (the game's start, and
-    its rounds' starts and ends, as :func:`last_activity` reads them), oldest first: one
+    its rounds' starts and ends, as :func:`last_activity` reads them), in id order: one
     query, however many games are being played."""
     cutoff = now - constants.ABANDONED_AFTER
     idle = Q(last_start__isnull=True) | Q(last_start__lte=cutoff)
@@ -237,20 +222,58 @@ def abandoned_games(*, now: datetime) -> QuerySet[Game]:
         Game.objects.filter(finished_at__isnull=True, started_at__lte=cutoff)
         .annotate(last_start=Max("rounds__started_at"), last_end=Max("rounds__submitted_at"))
         .filter(idle & sent)
-        .order_by("started_at", "pk")
+        .order_by("pk")
     )
 
 
 def finish_abandoned_games(
-    *, now: datetime | None = None, limit: int | None = None
-) -> tuple[int, bool]:
-    """Finish at most ``limit`` (SWEEP_GAMES) games left alone for ABANDONED_AFTER (the
-    beat sweep); returns how many, and whether more are waiting."""
+    *, now: datetime | None = None, after: int = 0, limit: int | None = None
+) -> tuple[int, int | None]:
+    """Close at most ``limit`` (SWEEP_GAMES) abandoned games with ids above ``after``
+    (the beat sweep). Returns how many it closed and, when more are waiting, the id to
+    go on after."""
     now = now or timezone.now()
     limit = SWEEP_GAMES if limit is None else limit
-    stale = list(abandoned_games(now=now)[: limit + 1])
-    finished = sum(game_finish_if_abandoned(game=game, now=now) for game in stale[:limit])
-    return finished, len(stale) > limit
+    ids = list(
+        abandoned_games(now=now).filter(pk__gt=after).values_list("pk", flat=True)[: limit + 1]
+    )
+    closed = _close_abandoned(ids[:limit], now=now)
+    return len(closed), (ids[limit - 1] if len(ids) > limit else None)
+
+
+def _close_abandoned(game_ids: Sequence[int], *, now: datetime) -> list[int]:
+    """End the rounds of the abandoned games among ``game_ids``: every round neither
+    played nor running scores 0, and each game gets its total; a game whose rounds are
+    all scored is finished (one with a drawing still waiting for the model is finished
+    when the model answers). The same few statements for one game or a hundred; the
+    games are locked (in id order) and checked again. Returns the ids it closed."""
+    if not game_ids:
+        return []
+    with transaction.atomic():
+        list(Game.objects.select_for_update().filter(pk__in=game_ids).order_by("pk"))
+        still = list(abandoned_games(now=now).filter(pk__in=game_ids))
+        if not still:
+            return []
+        late = now - constants.ROUND_DURATION - constants.SUBMIT_GRACE
+        Round.objects.filter(
+            Q(started_at__isnull=True) | Q(started_at__lt=late),
+            game__in=still, scored=False, drawing__isnull=True,
+        ).update(scored=True, points=0)  # fmt: skip
+        totals = {
+            row["game_id"]: row
+            for row in Round.objects.filter(game__in=still)
+            .values("game_id")
+            .annotate(total=Sum("points"), open=Count("pk", filter=Q(scored=False)))
+        }
+        for game in still:
+            game.score = totals[game.pk]["total"] or 0
+            if totals[game.pk]["open"] == 0:
+                game.finished_at = now
+        Game.objects.bulk_update(still, ["score", "finished_at"])
+    for game in still:
+        if game.finished_at is not None:
+            log.info("event=game_abandoned game=%s score=%s", game.pk, game.score)
+    return [game.pk for game in still]
 
 
 # ---------------------------------------------------------------------------

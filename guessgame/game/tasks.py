@@ -78,13 +78,14 @@ def requeue_pending_predictions(older_than_seconds: float = PENDING_GRACE_SECOND
 
 
 @shared_task(ignore_result=True)
-def finish_abandoned_games() -> int:
-    """Finish the games nobody has played for a while, so none stays open forever: a few
-    at a time, the rest in a task queued behind the predictions that came meanwhile."""
-    finished, more = services.finish_abandoned_games()
-    if more and finished:  # each task moves on, so the chain ends
-        finish_abandoned_games.delay()
-    return finished
+def finish_abandoned_games(after: int = 0) -> int:
+    """Finish the games nobody has played for a while, so none stays open forever: a
+    hundred at a time, the rest in a task queued behind the predictions that came
+    meanwhile."""
+    closed, next_after = services.finish_abandoned_games(after=after)
+    if next_after is not None:
+        finish_abandoned_games.delay(after=next_after)
+    return closed
 
 
 @worker_ready.connect

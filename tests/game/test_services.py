@@ -548,8 +548,8 @@ def test_a_game_left_alone_finishes_by_itself_with_the_rounds_it_had(game, playe
     played = play_round(game, player, seconds=5)
     later = timezone.now() + constants.ABANDONED_AFTER + timedelta(seconds=1)
 
-    assert services.finish_abandoned_games(now=timezone.now()) == (0, False)  # not yet
-    assert services.finish_abandoned_games(now=later) == (1, False)
+    assert services.finish_abandoned_games(now=timezone.now()) == (0, None)  # not yet
+    assert services.finish_abandoned_games(now=later) == (1, None)
 
     game.refresh_from_db()
     assert game.is_finished and game.score == played.points > 0
@@ -574,14 +574,29 @@ def test_the_sweep_finds_the_abandoned_games_and_only_them(player, other_player,
     assert [game.pk for game in found] == sorted([left.pk, never.pk])
 
 
-def test_the_sweep_finishes_a_few_games_at_a_time_and_says_more_are_left(player, queued):
+def test_the_sweep_closes_a_batch_of_games_and_says_where_to_go_on(player, queued):
     long_ago = timezone.now() - constants.ABANDONED_AFTER * 2
     games = [services.game_start(player=player) for _ in range(3)]
     Game.objects.filter(pk__in=[g.pk for g in games]).update(started_at=long_ago)
 
-    assert services.finish_abandoned_games(limit=2) == (2, True)
-    assert services.finish_abandoned_games(limit=2) == (1, False)
+    assert services.finish_abandoned_games(limit=2) == (2, games[1].pk)
+    assert services.finish_abandoned_games(limit=2, after=games[1].pk) == (1, None)
     assert not Game.objects.filter(finished_at__isnull=True).exists()
+    assert not Round.objects.filter(scored=False).exists()
+
+
+def test_the_sweep_leaves_a_drawing_waiting_for_the_model_to_finish_its_game(game, player, queued):
+    round = first_round(game)
+    submit(round, player)  # sent; the model has not answered yet
+    Game.objects.filter(pk=game.pk).update(started_at=timezone.now() - timedelta(hours=1))
+    later = timezone.now() + constants.ABANDONED_AFTER + timedelta(seconds=1)
+
+    assert services.finish_abandoned_games(now=later) == (1, None)
+
+    game.refresh_from_db()
+    assert game.finished_at is None and game.score == 0
+    assert game.rounds.filter(scored=False).count() == 1  # the round the model will score
+    assert services.finish_abandoned_games(now=later, after=game.pk) == (0, None)
 
 
 def test_a_round_still_running_keeps_a_game_open(game, player):

@@ -79,9 +79,9 @@ def test_the_game_sweep_leaves_the_rest_to_a_task_queued_behind_the_predictions(
         mock.patch("guessgame.game.tasks.finish_abandoned_games.delay") as again,
     ):
         assert tasks.finish_abandoned_games() == 2
-        again.assert_called_once_with()
+        again.assert_called_once_with(after=games[1].pk)
         again.reset_mock()
-        assert tasks.finish_abandoned_games() == 1
+        assert tasks.finish_abandoned_games(after=games[1].pk) == 1
         again.assert_not_called()
     assert not Game.objects.filter(finished_at__isnull=True).exists()
 
