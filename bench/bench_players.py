@@ -91,8 +91,13 @@ CELEBRATION_MS = 1800
 """The page shows a recognised round this long before the next card."""
 DONE_AFTER_MS = 1200
 """A drawing the model has not recognised: the player looks, then presses Done."""
+ARRIVALS_SECONDS = 4
+"""A step's players arrive at random moments within this, about one round of the one-page
+game. Until run 11 they all arrived within half a second, and their rounds, the same
+length each, then kept in step: bursts of a whole crowd's round starts and recognitions
+a few seconds apart that no crowd of people makes (README, "Players at once")."""
 WARM_UP_SECONDS = 4
-"""Each step's first seconds (players starting, caches warming) are not measured."""
+"""After the last arrival, seconds not measured (caches warming, rounds under way)."""
 STEPS = (
     2, 4, 6, 8, 10, 14, 20, 28, 34, 40, 48, 56, 68, 80, 96, 110, 120, 135, 150, 175, 200,
     280, 400,
@@ -522,11 +527,9 @@ def run_step(flow: Flow, players: int, seconds: float) -> dict:
         flow.player(flow.base, cookies, stats, flow.guesser)
         for cookies in flow.players_cookies(players)
     ]
-    greenlets = []
-    for player in crowd:  # spread the starts over a second, as people arrive
-        greenlets.append(gevent.spawn(player.play))
-        gevent.sleep(random.uniform(0, 1.0 / max(1, players)))
-    gevent.sleep(WARM_UP_SECONDS)
+    # Each player arrives at a moment of their own within ARRIVALS_SECONDS, as people do.
+    greenlets = [gevent.spawn_later(random.uniform(0, ARRIVALS_SECONDS), p.play) for p in crowd]
+    gevent.sleep(ARRIVALS_SECONDS + WARM_UP_SECONDS)
     stats.reset()
     stats.measuring = True
     started = time.perf_counter()
