@@ -599,6 +599,16 @@ def test_the_sweep_leaves_a_drawing_waiting_for_the_model_to_finish_its_game(gam
     assert services.finish_abandoned_games(now=later, after=game.pk) == (0, None)
 
 
+def test_a_player_back_in_a_game_abandoned_while_the_model_had_a_drawing_gets_no_round(
+    game, player, queued
+):
+    submit(first_round(game), player)  # sent; the model has not answered yet
+    later = timezone.now() + constants.ABANDONED_AFTER + timedelta(seconds=1)
+
+    assert services.game_current_round(game=game, now=later) is None
+    assert game.rounds.filter(scored=False).count() == 1  # only the model's round
+
+
 def test_a_round_still_running_keeps_a_game_open(game, player):
     round = first_round(game)
     Game.objects.filter(pk=game.pk).update(started_at=round.started_at - timedelta(hours=1))
