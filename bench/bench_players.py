@@ -93,7 +93,7 @@ DONE_AFTER_MS = 1200
 """A drawing the model has not recognised: the player looks, then presses Done."""
 ARRIVALS_SECONDS = 4
 """A step's players arrive at random moments within this, about one round of the one-page
-game. Until run 11 they all arrived within half a second, and their rounds, the same
+game. Until run 12 they all arrived within half a second, and their rounds, the same
 length each, then kept in step: bursts of a whole crowd's round starts and recognitions
 a few seconds apart that no crowd of people makes (README, "Players at once")."""
 WARM_UP_SECONDS = 4
