@@ -182,8 +182,8 @@ def _ink_from_image(image: Image.Image) -> np.ndarray:
             image = image.convert("RGBA")
         alpha = image.getchannel("A")
         if alpha.getextrema()[0] < 255:  # on the full picture: a reduction rounds
-            return np.asarray(_reduced(alpha), dtype=np.float32) * np.float32(1 / 255)
-    gray = np.asarray(_reduced(image.convert("L")), dtype=np.float32) * np.float32(1 / 255)
+            return coverage(_reduced(alpha))
+    gray = coverage(_reduced(image.convert("L")))
     return _ink_from_gray(gray)
 
 

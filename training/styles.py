@@ -35,7 +35,7 @@ from pathlib import Path
 
 import numpy as np
 
-from inference.canvas import CANVAS_PX, PEN_PX, render_ink
+from inference.canvas import CANVAS_PX, PEN_PX, coverage, render_ink
 from inference.contract import DIGITS, NOT_DIGIT_CLASS, from_uint8, to_uint8
 from inference.preprocess import preprocess_array
 
@@ -411,7 +411,7 @@ def drawing_pixels(drawing: StyleDrawing) -> np.ndarray | None:
     the rendered ink, losslessly), without the PNG round trip, which would triple the cost.
     """
     ink = render_ink(drawing.strokes, pen_px=drawing.pen_px)
-    prepared = preprocess_array(np.asarray(ink).astype(np.float32) * np.float32(1 / 255))
+    prepared = preprocess_array(coverage(ink))
     return None if prepared.blank else to_uint8(prepared.pixels)
 
 
