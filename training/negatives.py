@@ -41,7 +41,7 @@ from pathlib import Path
 
 import numpy as np
 
-from inference.canvas import CANVAS_PX, PEN_PX, render_ink
+from inference.canvas import CANVAS_PX, PEN_PX, coverage, render_ink
 from inference.contract import NOT_DIGIT_CLASS, from_uint8, to_uint8
 from inference.preprocess import preprocess_array
 
@@ -769,7 +769,7 @@ def drawing_pixels(strokes: Sequence, *, pen_px: float = PEN_PX) -> np.ndarray |
     ``render_ink`` is the alpha channel of ``render_strokes``' PNG, so this equals
     ``preprocess_png(render_strokes(...))`` without the PNG round trip.
     """
-    result = preprocess_array(np.asarray(render_ink(strokes, pen_px=pen_px), np.float32) / 255)
+    result = preprocess_array(coverage(render_ink(strokes, pen_px=pen_px)))
     return None if result.blank else to_uint8(result.pixels)
 
 

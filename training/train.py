@@ -201,15 +201,14 @@ def canvas_redraws(images: np.ndarray, *, seed: int, workers: int = 1) -> np.nda
 
 
 def _redraw_items(images: np.ndarray, seed: int, first: int) -> np.ndarray:
-    from inference.canvas import render_ink
-    from inference.preprocess import preprocess_array
+    from inference.preprocess import preprocess_strokes
     from training import evaluate
 
     out = np.empty((len(images), 28, 28), dtype=np.float32)
     for i, image in enumerate(images):
         rng = np.random.default_rng([seed, first + i])
-        ink = np.asarray(render_ink(evaluate.digit_as_strokes(image, rng)), np.float32) / 255
-        out[i] = from_uint8(to_uint8(preprocess_array(ink).pixels))
+        drawn = preprocess_strokes(evaluate.digit_as_strokes(image, rng))
+        out[i] = from_uint8(to_uint8(drawn.pixels))
     return out
 
 
