@@ -40,6 +40,7 @@ from functools import cache
 from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
 
 from inference.canvas import CANVAS_PX, PEN_PX, coverage, render_ink
 from inference.contract import NOT_DIGIT_CLASS, from_uint8, to_uint8
@@ -821,7 +822,8 @@ def negative_pixels(
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(workers, mp_context=context) as pool:
             parts = pool.map(_render_items, [seed] * len(chunks), [c.tolist() for c in chunks])
-            pixels = np.concatenate(list(parts))
+            bar = tqdm(parts, total=len(chunks), desc="drawing non-digits", unit="chunk")
+            pixels = np.concatenate(list(bar))
     if cache_file is not None:
         cache_file.parent.mkdir(parents=True, exist_ok=True)
         temporary = cache_file.with_suffix(f".{os.getpid()}.tmp.npz")

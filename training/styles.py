@@ -34,6 +34,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+from tqdm import tqdm
 
 from inference.canvas import CANVAS_PX, PEN_PX, coverage, render_ink
 from inference.contract import DIGITS, NOT_DIGIT_CLASS, from_uint8, to_uint8
@@ -452,7 +453,7 @@ def style_pixels(
     images = np.zeros((n, 28, 28), dtype=np.uint8)
     labels = np.zeros(n, dtype=np.int64)
     variants = []
-    for index in range(n):
+    for index in tqdm(range(n), desc="drawing styled digits", unit="digit", disable=n < 5000):
         attempt = 0
         while True:
             drawing = _item(seed, index, attempt)

@@ -184,6 +184,8 @@ def canvas_redraws(images: np.ndarray, *, seed: int, workers: int = 1) -> np.nda
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
+        from tqdm import tqdm
+
         starts = list(range(0, len(images), 2000))
         context = multiprocessing.get_context("spawn")
         with ProcessPoolExecutor(workers, mp_context=context) as pool:
@@ -193,7 +195,9 @@ def canvas_redraws(images: np.ndarray, *, seed: int, workers: int = 1) -> np.nda
                 [seed] * len(starts),
                 starts,
             )
-            out = np.concatenate(list(parts))
+            out = np.concatenate(
+                list(tqdm(parts, total=len(starts), desc="redrawing", unit="chunk"))
+            )
     cache.parent.mkdir(parents=True, exist_ok=True)
     np.save(cache.with_suffix(".tmp.npy"), out)
     cache.with_suffix(".tmp.npy").replace(cache)
