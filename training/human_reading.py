@@ -63,7 +63,7 @@ def human_estimate(
     """The reader's misses on the model's errors and on the controls, and the accuracy
     they imply on the whole benchmark: a point estimate, a 95% interval (Wilson, on the
     controls' miss rate, the uncertain part) and ``model_or_reader``, the accuracy of
-    taking whichever of the two is right, which no reading of this kind can beat."""
+    taking whichever of the two is right, drawing by drawing: what they reach together."""
     from scipy.stats import binomtest
 
     labels, model_wrong = np.asarray(labels), np.asarray(model_wrong, dtype=bool)
