@@ -19,7 +19,7 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 from PIL import Image, UnidentifiedImageError
 
-from inference.canvas import Stroke, coverage, render_ink
+from inference.canvas import PEN_PX, Stroke, coverage, render_ink
 from inference.contract import FIELD_PX
 from inference.limits import MAX_BYTES, MAX_PIXELS, MAX_SIDE, WORK_SIDE
 
@@ -202,10 +202,11 @@ def _ink_from_gray(gray: np.ndarray) -> np.ndarray:
     return np.clip(ink / np.float32(span), 0.0, 1.0, dtype=np.float32)
 
 
-def preprocess_strokes(strokes: Sequence[Stroke]) -> Preprocessed:
+def preprocess_strokes(strokes: Sequence[Stroke], *, pen_px: float = PEN_PX) -> Preprocessed:
     """Strokes drawn by the server with the browser's renderer (``inference.canvas``),
-    then normalised like any drawing: the game's path, live guesses and submissions."""
-    canvas = render_ink(strokes)
+    then normalised like any drawing: the game's path, live guesses and submissions.
+    ``pen_px`` other than the game's is for training's drawings in other pens."""
+    canvas = render_ink(strokes, pen_px=pen_px)
     return replace(preprocess_array(coverage(canvas)), canvas=canvas)
 
 

@@ -21,9 +21,10 @@ Reserved for an independent evaluation and never used here: the Hershey fonts' *
 and every font of Debian's ``fonts-*`` packages. Letters that a player's digit could be
 mistaken for (O, I, S, Z, B, G, ...) are left out; see ``LETTERS_EXCLUDED``.
 
-Rendering goes through the game's own path: ``inference.canvas.render_ink`` (the alpha
-channel of the PNG the browser sends) and ``inference.preprocess.preprocess_array``,
-so the 28x28 pictures are exactly the ones the canvas benchmark and the game produce.
+Rendering goes through the game's own path, ``inference.preprocess.preprocess_strokes``
+(the server's drawing of strokes, whose ink is the alpha channel of the PNG the browser
+sends), so the 28x28 pictures are exactly the ones the canvas benchmark and the game
+produce.
 
 Training seeds must differ from ``NONDIGIT_BENCH_SEED``, which draws the benchmark.
 """
@@ -42,9 +43,9 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from inference.canvas import CANVAS_PX, PEN_PX, coverage, render_ink
+from inference.canvas import CANVAS_PX, PEN_PX
 from inference.contract import NOT_DIGIT_CLASS, from_uint8, to_uint8
-from inference.preprocess import preprocess_array
+from inference.preprocess import preprocess_strokes
 
 Stroke = list[list[float]]
 Drawing = list[Stroke]
@@ -767,10 +768,10 @@ def pen_of(seed: int, index: int) -> float:
 def drawing_pixels(strokes: Sequence, *, pen_px: float = PEN_PX) -> np.ndarray | None:
     """The 28x28 grey levels (uint8) the model gets for these strokes, or None if blank.
 
-    ``render_ink`` is the alpha channel of ``render_strokes``' PNG, so this equals
-    ``preprocess_png(render_strokes(...))`` without the PNG round trip.
+    Equals ``preprocess_png(render_strokes(...))`` without the PNG round trip (the PNG's
+    alpha is the rendered ink, losslessly).
     """
-    result = preprocess_array(coverage(render_ink(strokes, pen_px=pen_px)))
+    result = preprocess_strokes(strokes, pen_px=pen_px)
     return None if result.blank else to_uint8(result.pixels)
 
 
@@ -802,7 +803,7 @@ def negative_pixels(
 ) -> tuple[np.ndarray, list[str]]:
     """``n`` non-digits as the model sees them: (n, 28, 28) uint8 grey levels and kinds.
 
-    Rendered like the canvas benchmark (``render_ink`` + ``preprocess_array``, then the
+    Rendered like the canvas benchmark (``preprocess_strokes``, then the
     256 grey levels a worker receives). A drawing that preprocessing calls blank is drawn
     again (same item, next attempt), so exactly ``n`` come back. With ``cache_dir`` the
     result is kept in ``negatives-<seed>-<n>-<source hash>.npz`` there.

@@ -36,9 +36,9 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from inference.canvas import CANVAS_PX, PEN_PX, coverage, render_ink
+from inference.canvas import CANVAS_PX, PEN_PX, render_ink
 from inference.contract import DIGITS, NOT_DIGIT_CLASS, from_uint8, to_uint8
-from inference.preprocess import preprocess_array
+from inference.preprocess import preprocess_strokes
 
 Point = tuple[float, float]
 Run = tuple[Point, ...]
@@ -411,8 +411,7 @@ def drawing_pixels(drawing: StyleDrawing) -> np.ndarray | None:
     Bit for bit what ``preprocess_png(render_strokes(...))`` gives (the PNG's alpha is
     the rendered ink, losslessly), without the PNG round trip, which would triple the cost.
     """
-    ink = render_ink(drawing.strokes, pen_px=drawing.pen_px)
-    prepared = preprocess_array(coverage(ink))
+    prepared = preprocess_strokes(drawing.strokes, pen_px=drawing.pen_px)
     return None if prepared.blank else to_uint8(prepared.pixels)
 
 
